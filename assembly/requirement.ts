@@ -1,0 +1,171 @@
+// The requirement language of NVIDIA_REQUIRE_* and `--require`.
+import { Outcome } from "./abi";
+import { allDigits, joinJson, lines, q } from "./text";
+
+const NAMES: string[] = ["cuda", "driver", "arch", "brand"];
+// Longest first, so that "<=" is not read as "<" followed by "=value".
+const OPS: string[] = [">=", "<=", "!=", "=", "<", ">"];
+
+export class Term {
+  constructor(public name: string, public op: string, public value: string, public text: string) {}
+}
+
+class Parsed {
+  constructor(public alts: Array<Array<Term>>, public error: Outcome | null) {}
+}
+
+function isVersion(v: string): bool {
+  if (v.length == 0) return false;
+  const parts = v.split(".");
+  for (let i = 0; i < parts.length; i++) if (!allDigits(parts[i])) return false;
+  return true;
+}
+
+function isWord(v: string): bool {
+  if (v.length == 0) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i) | 0x20;
+    const d = v.charCodeAt(i);
+    if (!((c >= 0x61 && c <= 0x7a) || (d >= 0x30 && d <= 0x39) || d == 0x2d || d == 0x5f)) return false;
+  }
+  return true;
+}
+
+function bad(text: string, why: string): Outcome {
+  return Outcome.failure("bad-requirement", "invalid requirement `" + text + "`: " + why);
+}
+
+/** Parses one term into out; returns the failure, or null. */
+function parseTerm(text: string, out: Term[]): Outcome | null {
+  let name = "";
+  for (let i = 0; i < NAMES.length; i++) {
+    if (text.startsWith(NAMES[i])) {
+      name = NAMES[i];
+      break;
+    }
+  }
+  if (name.length == 0) return bad(text, "unknown name (want cuda, driver, arch or brand)");
+  const rest = text.substring(name.length);
+  let op = "";
+  for (let i = 0; i < OPS.length; i++) {
+    if (rest.startsWith(OPS[i])) {
+      op = OPS[i];
+      break;
+    }
+  }
+  if (op.length == 0) return bad(text, "missing operator (want = != < <= > >=)");
+  const value = rest.substring(op.length);
+  if (name == "brand") {
+    if (!isWord(value)) return bad(text, "brand must be a word");
+    if (op != "=" && op != "!=") return bad(text, "brand takes only = or !=");
+    out.push(new Term(name, op, value.toLowerCase(), text));
+    return null;
+  }
+  if (!isVersion(value)) return bad(text, "value must be a version such as 12.4");
+  out.push(new Term(name, op, value, text));
+  return null;
+}
+
+/** Parses `alt (SP alt)*`, alt = `term ("," term)*`; spaces OR, commas AND. */
+export function parse(expr: string): Parsed {
+  const alts = new Array<Array<Term>>();
+  const words = expr.trim().split(" ");
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i].trim();
+    if (w.length == 0) continue;
+    const terms = new Array<Term>();
+    const parts = w.split(",");
+    for (let j = 0; j < parts.length; j++) {
+      const p = parts[j].trim();
+      if (p.length == 0) return new Parsed(alts, bad(expr, "empty term"));
+      const err = parseTerm(p, terms);
+      if (err != null) return new Parsed(alts, err);
+    }
+    alts.push(terms);
+  }
+  if (alts.length == 0) return new Parsed(alts, bad(expr, "empty expression"));
+  return new Parsed(alts, null);
+}
+
+/** -1, 0 or 1: dotted versions compared numerically, missing components read as 0. */
+export function compareVersions(a: string, b: string): i32 {
+  const pa = a.split(".");
+  const pb = b.split(".");
+  const n = pa.length > pb.length ? pa.length : pb.length;
+  for (let i = 0; i < n; i++) {
+    const x = i < pa.length ? stripZeros(pa[i]) : "0";
+    const y = i < pb.length ? stripZeros(pb[i]) : "0";
+    // Compare by length first so that arbitrarily long components never overflow.
+    if (x.length != y.length) return x.length < y.length ? -1 : 1;
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+function stripZeros(s: string): string {
+  let i = 0;
+  while (i < s.length - 1 && s.charCodeAt(i) == 0x30) i++;
+  return s.substring(i);
+}
+
+function holds(t: Term, fact: string): bool {
+  if (t.name == "brand") {
+    const eq = fact.toLowerCase() == t.value;
+    return t.op == "=" ? eq : !eq;
+  }
+  const c = compareVersions(fact, t.value);
+  if (t.op == "=") return c == 0;
+  if (t.op == "!=") return c != 0;
+  if (t.op == "<") return c < 0;
+  if (t.op == "<=") return c <= 0;
+  if (t.op == ">") return c > 0;
+  return c >= 0;
+}
+
+function termJson(t: Term): string {
+  return '{"name":' + q(t.name) + ',"op":' + q(t.op) + ',"value":' + q(t.value) + "}";
+}
+
+/**
+ * requirement(input). Grammar of input: line 1 is the expression; each further line is a fact
+ * `name=value` (cuda, driver, arch: dotted versions; brand: a word). Without facts the result is
+ * the parsed expression `{"any":[[term...]...]}` (outer list ORed, inner ANDed). With facts it is
+ * `{"satisfied":true}`, or the failure `unsatisfied` naming the expression. Failures:
+ * `bad-requirement` (syntax), `bad-fact` (a malformed or missing fact line), `unsatisfied`.
+ */
+export function requirement(input: string): Outcome {
+  const ls = lines(input);
+  const expr = ls.length > 0 ? ls[0].trim() : "";
+  const parsed = parse(expr);
+  if (parsed.error != null) return changetype<Outcome>(parsed.error);
+  if (ls.length < 2) {
+    const alts = new Array<string>();
+    for (let i = 0; i < parsed.alts.length; i++) {
+      const ts = new Array<string>();
+      for (let j = 0; j < parsed.alts[i].length; j++) ts.push(termJson(parsed.alts[i][j]));
+      alts.push(joinJson(ts));
+    }
+    return Outcome.success('{"any":' + joinJson(alts) + "}");
+  }
+  const names = new Array<string>();
+  const values = new Array<string>();
+  for (let i = 1; i < ls.length; i++) {
+    const eq = ls[i].indexOf("=");
+    if (eq <= 0) return Outcome.failure("bad-fact", "invalid fact `" + ls[i] + "`: want name=value");
+    names.push(ls[i].substring(0, eq).trim());
+    values.push(ls[i].substring(eq + 1).trim());
+  }
+  for (let i = 0; i < parsed.alts.length; i++) {
+    let all = true;
+    const alt = parsed.alts[i];
+    for (let j = 0; j < alt.length && all; j++) {
+      const k = names.indexOf(alt[j].name);
+      if (k < 0) return Outcome.failure("bad-fact", "no fact for `" + alt[j].name + "` to check `" + alt[j].text + "`");
+      if (alt[j].name != "brand" && !isVersion(values[k]))
+        return Outcome.failure("bad-fact", "invalid fact `" + names[k] + "=" + values[k] + "`: want a version");
+      all = holds(alt[j], values[k]);
+    }
+    if (all) return Outcome.success('{"satisfied":true}');
+  }
+  return Outcome.failure("unsatisfied", "unsatisfied condition: " + expr);
+}

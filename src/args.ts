@@ -1,0 +1,82 @@
+// Command-line parsing for every tool: citty's definitions and usage, argp-compatible spelling
+// (`-rPATH`, `-r PATH`, `--root=PATH`, `--root PATH`), and unknown options rejected by name.
+import { parseArgs, renderUsage, type ArgsDef, type CommandDef } from "citty";
+import { NvctError } from "./errors";
+
+function known(def: ArgsDef) {
+  const long = new Map<string, string>();
+  const short = new Map<string, string>();
+  for (const [name, a] of Object.entries(def)) {
+    if (a.type === "positional") continue;
+    long.set(name, a.type);
+    for (const al of [a.alias ?? []].flat()) (al.length === 1 ? short : long).set(al, a.type);
+  }
+  long.set("help", "boolean");
+  short.set("h", "boolean");
+  return { long, short };
+}
+
+/**
+ * Splits argv at the first operand that is not an option value: [options, rest].
+ * Used to separate global options from a subcommand and its own arguments.
+ */
+export function splitAtCommand(def: ArgsDef, argv: string[]): [string[], string[]] {
+  const { long, short } = known(def);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") return [argv.slice(0, i), argv.slice(i + 1)];
+    if (!a.startsWith("-") || a === "-") return [argv.slice(0, i), argv.slice(i)];
+    if (a.startsWith("--")) {
+      if (!a.includes("=") && long.get(a.slice(2)) === "string") i++;
+    } else if (a.length === 2 && short.get(a[1]) === "string") i++;
+  }
+  return [argv, []];
+}
+
+/** Rejects options the definition does not know, naming them. */
+export function checkOptions(tool: string, def: ArgsDef, argv: string[]): void {
+  const { long, short } = known(def);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") break;
+    if (!a.startsWith("-") || a === "-") continue;
+    if (a.startsWith("--")) {
+      const name = a.slice(2).split("=")[0];
+      const type = long.get(name);
+      if (!type) throw new NvctError("usage", `${tool}: unrecognized option '--${name}'`);
+      if (type === "string" && !a.includes("=")) {
+        if (i + 1 >= argv.length) throw new NvctError("usage", `${tool}: option '--${name}' requires an argument`);
+        i++;
+      }
+      if (type === "boolean" && a.includes("=")) throw new NvctError("usage", `${tool}: option '--${name}' doesn't allow an argument`);
+      continue;
+    }
+    for (let j = 1; j < a.length; j++) {
+      const type = short.get(a[j]);
+      if (!type) throw new NvctError("usage", `${tool}: invalid option -- '${a[j]}'`);
+      if (type === "string") {
+        if (j === a.length - 1) {
+          if (i + 1 >= argv.length) throw new NvctError("usage", `${tool}: option requires an argument -- '${a[j]}'`);
+          i++;
+        }
+        break;
+      }
+    }
+  }
+}
+
+/** Parses argv against a command definition after checking its options. */
+export function parse<T = Record<string, any>>(tool: string, def: ArgsDef, argv: string[]): T & { _: string[] } {
+  checkOptions(tool, def, argv);
+  return parseArgs(argv, def) as unknown as T & { _: string[] };
+}
+
+/** citty's usage text without colour codes: help is read in pipes and logs as often as on a tty. */
+export async function usage(cmd: CommandDef<any>, parent?: CommandDef<any>): Promise<string> {
+  return (await renderUsage(cmd, parent)).replace(/\x1b\[[0-9;]*m/g, "") + "\n";
+}
+
+export function wantsHelp(argv: string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}

@@ -1,0 +1,173 @@
+// NVML through bun:ffi: the versioned entry points libnvidia-container calls, loaded on first use.
+import { dlopen, FFIType, ptr, CString, type Pointer } from "bun:ffi";
+import { NvctError } from "../errors";
+
+const { i32, u32, ptr: P, cstring } = FFIType;
+
+const SYMBOLS = {
+  nvmlInit_v2: { args: [], returns: i32 },
+  nvmlShutdown: { args: [], returns: i32 },
+  nvmlErrorString: { args: [i32], returns: cstring },
+  nvmlSystemGetDriverVersion: { args: [P, u32], returns: i32 },
+  nvmlSystemGetCudaDriverVersion: { args: [P], returns: i32 },
+  nvmlDeviceGetCount_v2: { args: [P], returns: i32 },
+  nvmlDeviceGetHandleByIndex_v2: { args: [u32, P], returns: i32 },
+  nvmlDeviceGetMinorNumber: { args: [P, P], returns: i32 },
+  nvmlDeviceGetUUID: { args: [P, P, u32], returns: i32 },
+  nvmlDeviceGetName: { args: [P, P, u32], returns: i32 },
+  nvmlDeviceGetBrand: { args: [P, P], returns: i32 },
+  nvmlDeviceGetPciInfo_v3: { args: [P, P], returns: i32 },
+  nvmlDeviceGetCudaComputeCapability: { args: [P, P, P], returns: i32 },
+  nvmlDeviceGetMigMode: { args: [P, P, P], returns: i32 },
+  nvmlDeviceGetMaxMigDeviceCount: { args: [P, P], returns: i32 },
+  nvmlDeviceGetMigDeviceHandleByIndex: { args: [P, u32, P], returns: i32 },
+  nvmlDeviceGetGpuInstanceId: { args: [P, P], returns: i32 },
+  nvmlDeviceGetComputeInstanceId: { args: [P, P], returns: i32 },
+} as const;
+
+const NOT_SUPPORTED = 3;
+const NOT_FOUND = 6;
+const FUNCTION_NOT_FOUND = 13;
+
+/** nvmlBrandType_t names as libnvidia-container prints them. */
+export const BRANDS = [
+  "Unknown", "Quadro", "Tesla", "NVS", "GRID", "GeForce", "TITAN", "NvidiaVApps", "NvidiaVPC", "NvidiaVCS",
+  "NvidiaVWS", "NvidiaCloudGaming", "QuadroRTX", "NvidiaRTX", "Nvidia", "GeForceRTX", "TitanRTX",
+];
+
+export interface NvmlMig {
+  index: number;
+  gi: number;
+  ci: number;
+  uuid: string;
+}
+
+export interface NvmlGpu {
+  index: number;
+  minor: number;
+  uuid: string;
+  model: string;
+  brand: string;
+  busId: string;
+  arch: string;
+  migEnabled: boolean;
+  migs: NvmlMig[];
+}
+
+export interface NvmlInventory {
+  driver: string;
+  cuda: string;
+  gpus: NvmlGpu[];
+}
+
+type Lib = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
+
+/** An NVML session over the library at `path`; every failure is an NvctError `nvml`. */
+export class Nvml {
+  private lib: Lib;
+  private close: () => void;
+
+  constructor(path: string) {
+    let handle;
+    try {
+      handle = dlopen(path, SYMBOLS);
+    } catch (e) {
+      throw new NvctError("nvml-load", `load library failed: ${path}: ${(e as Error).message}`, e);
+    }
+    this.lib = handle.symbols;
+    this.close = () => handle.close();
+    this.check("nvmlInit_v2", this.lib.nvmlInit_v2());
+  }
+
+  private message(rc: number): string {
+    const s = this.lib.nvmlErrorString(rc);
+    return s ? s.toString() : `error ${rc}`;
+  }
+
+  private check(fn: string, rc: number): void {
+    if (rc !== 0) throw new NvctError("nvml", `nvml error: ${fn}: ${this.message(rc)}`, rc);
+  }
+
+  private str(fn: "nvmlSystemGetDriverVersion", size: number): string;
+  private str(fn: "nvmlDeviceGetUUID" | "nvmlDeviceGetName", size: number, dev: Pointer): string;
+  private str(fn: string, size: number, dev?: Pointer): string {
+    const buf = new Uint8Array(size);
+    const rc = dev === undefined ? (this.lib as any)[fn](ptr(buf), size) : (this.lib as any)[fn](dev, ptr(buf), size);
+    this.check(fn, rc);
+    return new CString(ptr(buf)).toString();
+  }
+
+  private u32(fn: keyof Lib, dev: Pointer): number {
+    const out = new Uint32Array(1);
+    this.check(fn, (this.lib as any)[fn](dev, ptr(out)));
+    return out[0];
+  }
+
+  private handle(fn: "nvmlDeviceGetHandleByIndex_v2", i: number): Pointer;
+  private handle(fn: "nvmlDeviceGetMigDeviceHandleByIndex", i: number, dev: Pointer): Pointer | null;
+  private handle(fn: string, i: number, dev?: Pointer): Pointer | null {
+    const out = new BigUint64Array(1);
+    const rc = dev === undefined ? this.lib.nvmlDeviceGetHandleByIndex_v2(i, ptr(out)) : this.lib.nvmlDeviceGetMigDeviceHandleByIndex(dev, i, ptr(out));
+    if (dev !== undefined && rc === NOT_FOUND) return null;
+    this.check(fn, rc);
+    return Number(out[0]) as Pointer;
+  }
+
+  /** The driver, CUDA version and every GPU with its MIG devices. */
+  inventory(): NvmlInventory {
+    const driver = this.str("nvmlSystemGetDriverVersion", 81);
+    const cv = new Int32Array(1);
+    this.check("nvmlSystemGetCudaDriverVersion", this.lib.nvmlSystemGetCudaDriverVersion(ptr(cv)));
+    const cuda = `${Math.trunc(cv[0] / 1000)}.${Math.trunc((cv[0] % 1000) / 10)}`;
+    const count = new Uint32Array(1);
+    this.check("nvmlDeviceGetCount_v2", this.lib.nvmlDeviceGetCount_v2(ptr(count)));
+    const gpus: NvmlGpu[] = [];
+    for (let index = 0; index < count[0]; index++) gpus.push(this.gpu(index));
+    return { driver, cuda, gpus };
+  }
+
+  private gpu(index: number): NvmlGpu {
+    const dev = this.handle("nvmlDeviceGetHandleByIndex_v2", index);
+    const pci = new DataView(new ArrayBuffer(68));
+    this.check("nvmlDeviceGetPciInfo_v3", this.lib.nvmlDeviceGetPciInfo_v3(dev, ptr(pci)));
+    const hex = (n: number, w: number) => n.toString(16).padStart(w, "0");
+    const busId = `${hex(pci.getUint32(16, true), 8)}:${hex(pci.getUint32(20, true), 2)}:${hex(pci.getUint32(24, true), 2)}.0`;
+    const cc = new Int32Array(2);
+    this.check("nvmlDeviceGetCudaComputeCapability", this.lib.nvmlDeviceGetCudaComputeCapability(dev, ptr(cc), ptr(cc, 4)));
+    const brand = this.u32("nvmlDeviceGetBrand", dev);
+    const modes = new Uint32Array(2);
+    const rc = this.lib.nvmlDeviceGetMigMode(dev, ptr(modes), ptr(modes, 4));
+    if (rc !== 0 && rc !== NOT_SUPPORTED && rc !== FUNCTION_NOT_FOUND) this.check("nvmlDeviceGetMigMode", rc);
+    const migEnabled = rc === 0 && modes[0] === 1 && modes[0] === modes[1];
+    const migs: NvmlMig[] = [];
+    if (migEnabled) {
+      const max = this.u32("nvmlDeviceGetMaxMigDeviceCount", dev);
+      for (let i = 0; i < max; i++) {
+        const m = this.handle("nvmlDeviceGetMigDeviceHandleByIndex", i, dev);
+        if (m === null) continue;
+        migs.push({
+          index: i,
+          gi: this.u32("nvmlDeviceGetGpuInstanceId", m),
+          ci: this.u32("nvmlDeviceGetComputeInstanceId", m),
+          uuid: this.str("nvmlDeviceGetUUID", 96, m),
+        });
+      }
+    }
+    return {
+      index,
+      minor: this.u32("nvmlDeviceGetMinorNumber", dev),
+      uuid: this.str("nvmlDeviceGetUUID", 96, dev),
+      model: this.str("nvmlDeviceGetName", 96, dev),
+      brand: BRANDS[brand] ?? "Unknown",
+      busId,
+      arch: `${cc[0]}.${cc[1]}`,
+      migEnabled,
+      migs,
+    };
+  }
+
+  shutdown(): void {
+    this.lib.nvmlShutdown();
+    this.close();
+  }
+}

@@ -1,0 +1,8 @@
+// The tools the binary answers to, by invocation name; each loaded only when invoked.
+import type { Tool } from "./io";
+
+export const TOOLS: Record<string, () => Promise<Tool>> = {
+  "nvidia-container-cli": async () => (await import("./cmd/cli")).cli,
+};
+
+export const TOOL_NAMES = Object.keys(TOOLS);

@@ -1,0 +1,234 @@
+// Builds a fake NVIDIA driver on disk from a scenario: see test/fake/README.md for what each part
+// imitates. Used by the tests, the demo and the benchmark; scripts/fakehost.sh lays it over the host.
+import { spawnSync } from "node:child_process";
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+
+export interface FakeMig {
+  gi: number;
+  ci: number;
+  uuid: string;
+}
+
+export interface FakeGpu {
+  name: string;
+  /** nvmlBrandType_t: 1 Quadro, 2 Tesla, 5 GeForce, 14 Nvidia, ... */
+  brand: number;
+  cc: [number, number];
+  minor: number;
+  bus: number;
+  domain?: number;
+  uuid: string;
+  migs?: FakeMig[];
+}
+
+export interface Scenario {
+  driver: string;
+  /** nvmlSystemGetCudaDriverVersion: 12040 = 12.4 */
+  cuda: number;
+  gpus: FakeGpu[];
+  /** NVML function name -> nvmlReturn_t it returns instead of working. */
+  fail?: Record<string, number>;
+}
+
+export const UVM_MAJOR = 510;
+export const CAPS_MAJOR = 511;
+export const DRIVER = "550.54.14";
+
+const hex = (n: number, w: number) => n.toString(16).padStart(w, "0");
+export const busId = (g: FakeGpu) => `${hex(g.domain ?? 0, 8)}:${hex(g.bus, 2)}:00.0`;
+const uuid = (n: number) => `GPU-${hex(0xa0b1c2d3 + n, 8)}-1111-2222-3333-${hex(0x444455556666 + n, 12)}`;
+
+/** Four identical data-centre GPUs. */
+export const FOUR_H100: Scenario = {
+  driver: DRIVER,
+  cuda: 12040,
+  gpus: [0, 1, 2, 3].map((i) => ({ name: "NVIDIA H100 80GB HBM3", brand: 2, cc: [9, 0], minor: i, bus: 0x18 + i * 0x10, uuid: uuid(i) })),
+};
+
+/** Three different GPUs whose minor numbers leave a gap (0, 1, 3), as after a GPU fell off the bus. */
+export const THREE_MIXED: Scenario = {
+  driver: DRIVER,
+  cuda: 12040,
+  gpus: [
+    { name: "NVIDIA A100-SXM4-40GB", brand: 2, cc: [8, 0], minor: 0, bus: 0x07, uuid: uuid(10) },
+    { name: "Quadro RTX 6000", brand: 1, cc: [7, 5], minor: 1, bus: 0x3b, uuid: uuid(11) },
+    { name: "NVIDIA GeForce RTX 4090", brand: 5, cc: [8, 9], minor: 3, bus: 0x86, domain: 1, uuid: uuid(12) },
+  ],
+};
+
+/** Two GPUs, MIG enabled on the first with two GPU instances. */
+export const MIG_ON_ONE: Scenario = {
+  driver: DRIVER,
+  cuda: 12040,
+  gpus: [
+    {
+      name: "NVIDIA A100-SXM4-80GB",
+      brand: 2,
+      cc: [8, 0],
+      minor: 0,
+      bus: 0x10,
+      uuid: uuid(20),
+      migs: [
+        { gi: 1, ci: 0, uuid: "MIG-5c3b4c2e-8a8f-5b7e-9d1a-000000000001" },
+        { gi: 2, ci: 0, uuid: "MIG-5c3b4c2e-8a8f-5b7e-9d1a-000000000002" },
+      ],
+    },
+    { name: "NVIDIA A100-SXM4-80GB", brand: 2, cc: [8, 0], minor: 1, bus: 0x20, uuid: uuid(21) },
+  ],
+};
+
+export function withGpus(n: number): Scenario {
+  return {
+    driver: DRIVER,
+    cuda: 12040,
+    gpus: Array.from({ length: n }, (_, i) => ({ name: "NVIDIA H100 80GB HBM3", brand: 2, cc: [9, 0] as [number, number], minor: i, bus: 0x18 + i, uuid: uuid(30 + i) })),
+  };
+}
+
+/** Driver libraries: file stem and SONAME suffix ("" = the full driver version, as the real ones). */
+export const LIBRARIES: [string, string][] = [
+  ["libnvidia-ml", "1"], ["libnvidia-cfg", "1"],
+  ["libcuda", "1"], ["libcudadebugger", "1"], ["libnvidia-opencl", "1"], ["libnvidia-gpucomp", ""],
+  ["libnvidia-ptxjitcompiler", "1"], ["libnvidia-allocator", "1"], ["libnvidia-pkcs11", ""], ["libnvidia-nvvm", "4"],
+  ["libvdpau_nvidia", "1"], ["libnvidia-encode", "1"], ["libnvidia-opticalflow", "1"], ["libnvcuvid", "1"],
+  ["libnvidia-eglcore", ""], ["libnvidia-glcore", ""], ["libnvidia-tls", ""], ["libnvidia-glsi", ""], ["libnvidia-fbc", "1"],
+  ["libnvidia-rtcore", ""], ["libnvoptix", "1"], ["libGLX_nvidia", "0"], ["libEGL_nvidia", "0"], ["libGLESv2_nvidia", "2"],
+  ["libGLESv1_CM_nvidia", "1"], ["libnvidia-glvkspirv", ""], ["libnvidia-ngx", "1"],
+];
+/** The 32-bit libraries a driver ships (compat32). */
+export const LIBRARIES32 = ["libcuda", "libnvidia-ml", "libGLX_nvidia", "libnvidia-glcore"];
+export const BINARIES = ["nvidia-smi", "nvidia-debugdump", "nvidia-persistenced", "nvidia-cuda-mps-control", "nvidia-cuda-mps-server"];
+export const FIRMWARE = ["gsp_ga10x.bin", "gsp_tu10x.bin"];
+
+function run(cmd: string, args: string[]) {
+  const r = spawnSync(cmd, args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr || r.error}`);
+}
+
+function write(path: string, text: string | Buffer, mode = 0o644) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+  chmodSync(path, mode);
+}
+
+const here = import.meta.dir;
+
+export function nvmlConfig(s: Scenario): string {
+  const lines = [`driver ${s.driver}`, `cuda ${s.cuda}`];
+  for (const [fn, rc] of Object.entries(s.fail ?? {})) lines.push(`fail ${fn} ${rc}`);
+  s.gpus.forEach((g) =>
+    lines.push(`gpu ${g.minor} ${g.brand} ${g.cc[0]} ${g.cc[1]} ${hex(g.domain ?? 0, 1)} ${hex(g.bus, 1)} 0 ${g.uuid} ${g.name}`),
+  );
+  s.gpus.forEach((g, i) => (g.migs ?? []).forEach((m) => lines.push(`mig ${i} ${m.gi} ${m.ci} ${m.uuid}`)));
+  return lines.join("\n") + "\n";
+}
+
+/** The mig-minors table of the real driver: every gpu/gi/ci slot gets a fixed minor. */
+export function migMinor(gpuMinor: number, gi: number, ci?: number): number {
+  return 3 + gpuMinor * 72 + gi * 9 + (ci === undefined ? 0 : ci + 1);
+}
+
+/**
+ * Compiles the driver's libraries once per (version, CUDA) into a cache shared by every fake
+ * driver of this process; returns the directory holding x86_64-linux-gnu/ and i386-linux-gnu/.
+ */
+function compiledLibraries(v: string, cuda: number): string {
+  const out = join(tmpdir(), `nvct-fake-libs-${process.pid}-${v}-${cuda}`);
+  if (existsSync(join(out, "done"))) return join(out, "lib");
+  const lib64 = join(out, "lib/x86_64-linux-gnu");
+  const lib32 = join(out, "lib/i386-linux-gnu");
+  mkdirSync(lib64, { recursive: true });
+  mkdirSync(lib32, { recursive: true });
+  const src = join(here, "lib.c");
+  const cudaDefine = `-DFAKE_CUDA=${cuda}`;
+  run("gcc", ["-shared", "-fPIC", "-O2", "-Wl,-soname,libnvidia-ml.so.1", "-o", join(lib64, `libnvidia-ml.so.${v}`), join(here, "nvml.c")]);
+  for (const [stem, so] of LIBRARIES) {
+    if (stem === "libnvidia-ml") continue;
+    const soname = `${stem}.so.${so || v}`;
+    run("gcc", ["-shared", "-fPIC", "-O2", cudaDefine, `-Wl,-soname,${soname}`, "-o", join(lib64, `${stem}.so.${v}`), src]);
+  }
+  // No 32-bit libc here: link against a stand-in libc.so.6 so that ldconfig files the 32-bit
+  // libraries as libc6 entries, as it does for a real driver's.
+  const libc32 = join(out, "libc.so.6");
+  run("gcc", ["-m32", "-shared", "-nostdlib", "-fno-pic", "-Wl,-soname,libc.so.6", "-o", libc32, "-x", "c", "/dev/null"]);
+  for (const stem of LIBRARIES32) {
+    const so = LIBRARIES.find(([n]) => n === stem)?.[1] || v;
+    run("gcc", ["-m32", "-shared", "-nostdlib", "-fno-pic", "-O2", cudaDefine, `-Wl,-soname,${stem}.so.${so}`, "-o", join(lib32, `${stem}.so.${v}`), src, "-Wl,--no-as-needed", libc32]);
+  }
+  writeFileSync(join(out, "done"), "");
+  return join(out, "lib");
+}
+
+/** Removes the compiled-library cache of this process (call once, after the last fake driver). */
+export function cleanCompiledLibraries(): void {
+  for (const f of readdirSync(tmpdir())) if (f.startsWith(`nvct-fake-libs-${process.pid}-`)) rmSync(join(tmpdir(), f), { recursive: true, force: true });
+}
+
+/**
+ * Lays the fake driver for `s` under `dir`: `root/` (the driver's files with their own
+ * ld.so.cache, usable as a driver root), `proc-driver/` and `proc-devices` (procfs), `devnodes`
+ * (the nodes scripts/fakehost.sh makes). Returns `dir`.
+ */
+export function buildFakeDriver(dir: string, s: Scenario): string {
+  const root = join(dir, "root");
+  const lib64 = join(root, "usr/lib/x86_64-linux-gnu");
+  const lib32 = join(root, "usr/lib/i386-linux-gnu");
+  mkdirSync(lib64, { recursive: true });
+  mkdirSync(lib32, { recursive: true });
+  for (const l of ["lib", "bin", "sbin"]) if (!existsSync(join(root, l))) symlinkSync(`usr/${l}`, join(root, l));
+  mkdirSync(join(root, "usr/sbin"), { recursive: true });
+
+  const v = s.driver;
+  cpSync(compiledLibraries(v, s.cuda), join(root, "usr/lib"), { recursive: true });
+  write(join(lib64, "fake-nvml.conf"), nvmlConfig(s));
+
+  const smi = `#!/bin/sh\necho "NVIDIA-SMI ${v}   fake driver, ${s.gpus.length} GPU(s)"\n`;
+  for (const b of BINARIES) write(join(root, "usr/bin", b), b === "nvidia-smi" ? smi : `#!/bin/sh\necho ${b}\n`, 0o755);
+  for (const f of FIRMWARE) write(join(root, "usr/lib/firmware/nvidia", v, f), `fake firmware ${f}\n`);
+
+  write(join(root, "etc/ld.so.conf"), "/usr/lib/x86_64-linux-gnu\n/usr/lib/i386-linux-gnu\n");
+  run("ldconfig", ["-r", root]);
+
+  // procfs as the driver shows it.
+  const pd = join(dir, "proc-driver");
+  write(join(pd, "nvidia/version"), `NVRM version: NVIDIA UNIX x86_64 Kernel Module  ${v}  (fake)\nGCC version:  gcc version 12.2.0\n`);
+  write(join(pd, "nvidia/params"), "ResmanDebugLevel: 4294967295\nModifyDeviceFiles: 1\nDeviceFileUID: 0\nDeviceFileGID: 0\nDeviceFileMode: 438\n");
+  write(join(pd, "nvidia/registry"), "Binary: \"\"\n");
+  const migLines = ["config 1", "monitor 2"];
+  for (const g of s.gpus) {
+    write(join(pd, "nvidia/gpus", busId(g), "information"), `Model: \t\t ${g.name}\nIRQ:   \t\t 42\nGPU UUID: \t ${g.uuid}\nDevice Minor: \t ${g.minor}\nBus Location: \t ${busId(g)}\n`);
+  }
+  for (let m = 0; m < 8; m++)
+    for (let gi = 0; gi < 8; gi++) {
+      migLines.push(`gpu${m}/gi${gi}/access ${migMinor(m, gi)}`);
+      for (let ci = 0; ci < 8; ci++) migLines.push(`gpu${m}/gi${gi}/ci${ci}/access ${migMinor(m, gi, ci)}`);
+    }
+  write(join(pd, "nvidia-caps/mig-minors"), migLines.join("\n") + "\n");
+  const nodes = [`nvidiactl c 195 255`, `nvidia-modeset c 195 254`, `nvidia-uvm c ${UVM_MAJOR} 0`, `nvidia-uvm-tools c ${UVM_MAJOR} 1`];
+  for (const g of s.gpus) {
+    nodes.push(`nvidia${g.minor} c 195 ${g.minor}`);
+    for (const m of g.migs ?? []) {
+      const caps = join(pd, `nvidia/capabilities/gpu${g.minor}/mig`);
+      write(join(caps, `gi${m.gi}/access`), `DeviceFileMinor: ${migMinor(g.minor, m.gi)}\nDeviceFileMode: 292\n`);
+      write(join(caps, `gi${m.gi}/ci${m.ci}/access`), `DeviceFileMinor: ${migMinor(g.minor, m.gi, m.ci)}\nDeviceFileMode: 292\n`);
+      nodes.push(`nvidia-caps/nvidia-cap${migMinor(g.minor, m.gi)} c ${CAPS_MAJOR} ${migMinor(g.minor, m.gi)}`);
+      nodes.push(`nvidia-caps/nvidia-cap${migMinor(g.minor, m.gi, m.ci)} c ${CAPS_MAJOR} ${migMinor(g.minor, m.gi, m.ci)}`);
+    }
+  }
+  if (s.gpus.some((g) => g.migs?.length)) {
+    for (const [file, minor] of [["config", 1], ["monitor", 2]] as const) {
+      write(join(pd, `nvidia/capabilities/mig/${file}`), `DeviceFileMinor: ${minor}\nDeviceFileMode: 256\n`);
+      nodes.push(`nvidia-caps/nvidia-cap${minor} c ${CAPS_MAJOR} ${minor}`);
+    }
+  }
+  write(join(dir, "devnodes"), nodes.join("\n") + "\n");
+
+  const devices = readFileSync("/proc/devices", "utf8").replace(
+    "\nBlock devices:",
+    `195 nvidia-frontend\n${UVM_MAJOR} nvidia-uvm\n${CAPS_MAJOR} nvidia-caps\n\nBlock devices:`,
+  );
+  write(join(dir, "proc-devices"), devices.replace("\n\n\nBlock", "\n\nBlock"));
+  return dir;
+}

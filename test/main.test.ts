@@ -1,0 +1,43 @@
+// Dispatch of the multi-call binary, in-process through main(argv, env, io) and as built.
+import { describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { recordingIo } from "../src/io";
+import { main } from "../src/main";
+import { BIN, NVCT } from "./helpers";
+
+describe("main dispatch", () => {
+  const cases: [string, string[], number, string, string][] = [
+    ["--version", ["nvct", "--version"], 0, "stdout", "nvct version"],
+    ["help", ["nvct", "--help"], 0, "stdout", "nvidia-container-cli"],
+    ["no tool", ["nvct"], 2, "stderr", "Usage: nvct <tool>"],
+    ["unknown tool", ["/usr/bin/nvct", "nvidia-frobnicator"], 2, "stderr", "nvct: unknown tool `nvidia-frobnicator`"],
+    ["tool by link name", ["/usr/bin/nvidia-container-cli", "--version"], 0, "stdout", "nvct version"],
+    ["tool as subcommand", ["nvct", "nvidia-container-cli", "--help"], 0, "stdout", "USAGE nvidia-container-cli"],
+    ["tool help per command", ["nvidia-container-cli", "info", "--help"], 0, "stdout", "--csv"],
+  ];
+  test.each(cases)("%s", async (_d, argv, status, stream, text) => {
+    const io = recordingIo();
+    expect(await main(argv, {}, io)).toBe(status);
+    expect(stream === "stdout" ? io.out : io.err).toContain(text);
+  });
+
+  test("the compiled binary dispatches on its link name and as `nvct <tool>`", () => {
+    const viaLink = spawnSync(`${BIN}/nvidia-container-cli`, ["--help"], { encoding: "utf8" });
+    const viaSub = spawnSync(NVCT, ["nvidia-container-cli", "--help"], { encoding: "utf8" });
+    expect(viaLink.status).toBe(0);
+    expect(viaLink.stdout).toContain("USAGE nvidia-container-cli");
+    expect(viaSub.stdout).toBe(viaLink.stdout);
+    const v = spawnSync(NVCT, ["--version"], { encoding: "utf8" });
+    expect(v.stdout).toMatch(/^nvct version 0\.1\.0\ncommit: [0-9a-f]{12}\n$/);
+  });
+
+  test("the binary ignores a .env and bunfig.toml in its working directory", () => {
+    const dir = require("node:fs").mkdtempSync("/tmp/nvct-cwd-");
+    require("node:fs").writeFileSync(`${dir}/.env`, "NVCT_PROBE=leaked\n");
+    require("node:fs").writeFileSync(`${dir}/bunfig.toml`, "preload = ['./nope.ts']\n");
+    const r = spawnSync(NVCT, ["--version"], { encoding: "utf8", cwd: dir });
+    require("node:fs").rmSync(dir, { recursive: true });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe("");
+  });
+});
