@@ -20,9 +20,17 @@ function putString(area: usize, offset: usize, s: string): void {
   store<u32>(area + offset + 4, <u32>buf.byteLength);
 }
 
-/** A decision: either a JSON text (ok) or a failure with a stable code. */
+/** A decision: a JSON text or raw bytes (ok), or a failure with a stable code. */
 export class Outcome {
+  raw: usize = 0;
+  rawLen: usize = 0;
   constructor(public ok: bool, public value: string, public code: string) {}
+  static bytes(ptr: usize, len: usize): Outcome {
+    const o = new Outcome(true, "", "");
+    o.raw = ptr;
+    o.rawLen = len;
+    return o;
+  }
   static success(json: string): Outcome {
     return new Outcome(true, json, "");
   }
@@ -34,7 +42,11 @@ export class Outcome {
 /** Lowers an Outcome into a fresh return area and returns its address. */
 export function lower(o: Outcome): usize {
   const area = heap.alloc(20);
-  if (o.ok) {
+  if (o.ok && o.raw != 0) {
+    store<u8>(area, 0);
+    store<u32>(area + 4, <u32>o.raw);
+    store<u32>(area + 8, <u32>o.rawLen);
+  } else if (o.ok) {
     store<u8>(area, 0);
     putString(area, 4, o.value);
   } else {

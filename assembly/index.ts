@@ -4,7 +4,9 @@
 import { argString, lower, realloc } from "./abi";
 import { capabilities as caps } from "./capabilities";
 import { devices as devs } from "./devices";
-import { ldcache as ldc } from "./ldcache";
+import { ldcache as ldc, ldcacheWrite } from "./ldcache";
+import { plan as pl } from "./plan";
+import { request as rq } from "./request";
 import { requirement as req } from "./requirement";
 
 
@@ -31,4 +33,19 @@ export function capabilities(ptr: usize, len: usize): usize {
 /** ldcache(data: list<u8>) -> result<string, failure>; see ldcache.ts. */
 export function ldcache(ptr: usize, len: usize): usize {
   return lower(ldc(ptr, len));
+}
+
+/** request(input: string) -> result<string, failure>; see request.ts. */
+export function request(ptr: usize, len: usize): usize {
+  return lower(rq(argString(ptr, len)));
+}
+
+/** plan(input: string) -> result<string, failure>; see plan.ts. */
+export function plan(ptr: usize, len: usize): usize {
+  return lower(pl(argString(ptr, len)));
+}
+
+/** ldcachewrite(old: list<u8>, add: string) -> result<list<u8>, failure>; see ldcache.ts. */
+export function ldcachewrite(oldPtr: usize, oldLen: usize, addPtr: usize, addLen: usize): usize {
+  return lower(ldcacheWrite(oldPtr, oldLen, argString(addPtr, addLen)));
 }

@@ -65,3 +65,132 @@ export function ldcache(p: usize, len: usize): Outcome {
   }
   return Outcome.success('{"entries":' + joinJson(out) + "}");
 }
+
+/**
+ * glibc's _dl_cache_libcmp: names compared with digit runs as numbers, so that libfoo.so.10 sorts
+ * after libfoo.so.9. The loader binary-searches the cache in this order, so the writer must use it.
+ */
+export function libcmp(a: string, b: string): i32 {
+  let i = 0;
+  let j = 0;
+  while (i < a.length) {
+    const c = a.charCodeAt(i);
+    const d = j < b.length ? b.charCodeAt(j) : 0;
+    const cd = c >= 0x30 && c <= 0x39;
+    const dd = d >= 0x30 && d <= 0x39;
+    if (cd && dd) {
+      let v1: i64 = 0;
+      let v2: i64 = 0;
+      while (i < a.length && a.charCodeAt(i) >= 0x30 && a.charCodeAt(i) <= 0x39) v1 = v1 * 10 + <i64>(a.charCodeAt(i++) - 0x30);
+      while (j < b.length && b.charCodeAt(j) >= 0x30 && b.charCodeAt(j) <= 0x39) v2 = v2 * 10 + <i64>(b.charCodeAt(j++) - 0x30);
+      if (v1 != v2) return v1 < v2 ? -1 : 1;
+    } else if (cd) {
+      return 1;
+    } else if (dd) {
+      return -1;
+    } else if (c != d) {
+      return c - d;
+    } else {
+      i++;
+      j++;
+    }
+  }
+  return j < b.length ? -b.charCodeAt(j) : 0;
+}
+
+class Entry {
+  constructor(public name: string, public path: string, public bits: i32) {}
+}
+
+function entryOrder(x: Entry, y: Entry): i32 {
+  const c = libcmp(y.name, x.name); // descending, as ldconfig writes it
+  if (c != 0) return c;
+  return y.bits - x.bits; // the 64-bit entry (higher flags) first
+}
+
+/** Entries of a cache, or none when the bytes are not one (the writer then starts afresh). */
+function entriesOf(p: usize, len: usize): Entry[] {
+  const out = new Array<Entry>();
+  let base: usize = 0;
+  if (magicAt(p, len, 0, OLD_MAGIC)) {
+    if (len < 16) return out;
+    const n = <usize>load<u32>(p + 12);
+    if (n > (len - 16) / OLD_ENTRY) return out;
+    base = (16 + n * OLD_ENTRY + 7) & ~(<usize>7);
+  }
+  if (!magicAt(p, len, base, NEW_MAGIC) || len < base + NEW_HEADER) return out;
+  const n = <usize>load<u32>(p + base + 20);
+  if (n > (len - base - NEW_HEADER) / NEW_ENTRY) return out;
+  for (let i: usize = 0; i < n; i++) {
+    const e = p + base + NEW_HEADER + i * NEW_ENTRY;
+    const flags = <i32>load<i32>(e);
+    const key = <usize>load<u32>(e + 4) + base;
+    const value = <usize>load<u32>(e + 8) + base;
+    if (key >= len || value >= len) return new Array<Entry>();
+    const name = cstr(p, len, key);
+    const path = cstr(p, len, value);
+    if (name == null || path == null) return new Array<Entry>();
+    if ((flags & 0xff) != FLAG_ELF_LIBC6) continue;
+    const bits = ARCH64.includes(flags & 0xff00) ? 64 : (flags & 0xff00) == 0 ? 32 : 0;
+    if (bits == 0) continue;
+    out.push(new Entry(changetype<string>(name), changetype<string>(path), bits));
+  }
+  return out;
+}
+
+/**
+ * ldcachewrite(old, add). `old` is the container's current cache (any bytes: a missing or corrupt
+ * cache counts as empty); `add` has one `soname<TAB>path<TAB>32|64` line per library to add. An
+ * added entry replaces an old one of the same name and width. Result: a glibc-ld.so.cache1.1 file
+ * (little-endian, no extensions) with entries in the loader's search order.
+ * Failures: `bad-ldcache-entry` naming a malformed line.
+ */
+export function ldcacheWrite(p: usize, len: usize, add: string): Outcome {
+  const entries = entriesOf(p, len);
+  const ls = add.split("\n");
+  for (let i = 0; i < ls.length; i++) {
+    if (ls[i].length == 0) continue;
+    const f = ls[i].split("\t");
+    if (f.length != 3 || (f[2] != "32" && f[2] != "64") || f[0].length == 0 || !f[1].startsWith("/")) {
+      return Outcome.failure("bad-ldcache-entry", "invalid ld.so.cache entry `" + ls[i] + "`");
+    }
+    const bits = f[2] == "32" ? 32 : 64;
+    for (let k = entries.length - 1; k >= 0; k--) {
+      if (entries[k].name == f[0] && entries[k].bits == bits) entries.splice(k, 1);
+    }
+    entries.push(new Entry(f[0], f[1], bits));
+  }
+  entries.sort(entryOrder);
+  const names = new Array<ArrayBuffer>();
+  const paths = new Array<ArrayBuffer>();
+  let strLen: usize = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const nb = String.UTF8.encode(entries[i].name, true);
+    const pb = String.UTF8.encode(entries[i].path, true);
+    names.push(nb);
+    paths.push(pb);
+    strLen += <usize>(nb.byteLength + pb.byteLength);
+  }
+  const n = <usize>entries.length;
+  const total = NEW_HEADER + n * NEW_ENTRY + strLen;
+  const out = heap.alloc(total);
+  memory.fill(out, 0, total);
+  for (let i = 0; i < NEW_MAGIC.length; i++) store<u8>(out + i, <u8>NEW_MAGIC.charCodeAt(i));
+  store<u32>(out + 20, <u32>n);
+  store<u32>(out + 24, <u32>strLen);
+  store<u8>(out + 28, 2); // cache_file_new_flags_endian_little
+  let s = NEW_HEADER + n * NEW_ENTRY;
+  for (let i: usize = 0; i < n; i++) {
+    const e = out + NEW_HEADER + i * NEW_ENTRY;
+    store<i32>(e, entries[i].bits == 64 ? 0x0303 : 0x0003);
+    const nb = names[i];
+    const pb = paths[i];
+    store<u32>(e + 4, <u32>s);
+    memory.copy(out + s, changetype<usize>(nb), <usize>nb.byteLength);
+    s += <usize>nb.byteLength;
+    store<u32>(e + 8, <u32>s);
+    memory.copy(out + s, changetype<usize>(pb), <usize>pb.byteLength);
+    s += <usize>pb.byteLength;
+  }
+  return Outcome.bytes(out, total);
+}

@@ -13,6 +13,9 @@ interface Exports {
   devices(ptr: number, len: number): number;
   capabilities(ptr: number, len: number): number;
   ldcache(ptr: number, len: number): number;
+  ldcachewrite(oldPtr: number, oldLen: number, addPtr: number, addLen: number): number;
+  request(ptr: number, len: number): number;
+  plan(ptr: number, len: number): number;
 }
 
 let core: Exports | undefined;
@@ -34,16 +37,28 @@ function readString(mem: WebAssembly.Memory, at: number): string {
   return decoder.decode(new Uint8Array(mem.buffer, ptr, len));
 }
 
-/** Calls one export with a string or byte list; returns the parsed ok value or throws NvctError. */
-function call<T>(name: "requirement" | "devices" | "capabilities" | "ldcache", arg: string | Uint8Array): T {
-  const c = instance();
+/** Copies a string or byte list into the core's memory: [ptr, len]. */
+function put(c: Exports, arg: string | Uint8Array): [number, number] {
   const bytes = typeof arg === "string" ? encoder.encode(arg) : arg;
   const ptr = c.cabi_realloc(0, 0, 1, Math.max(bytes.length, 1));
   new Uint8Array(c.memory.buffer, ptr, bytes.length).set(bytes);
-  const area = c[name](ptr, bytes.length);
-  const tag = new DataView(c.memory.buffer).getUint8(area);
-  if (tag === 0) return JSON.parse(readString(c.memory, area + 4)) as T;
+  return [ptr, bytes.length];
+}
+
+/** Lifts a result<_, failure> return area: the ok payload's (ptr, len), or throws NvctError. */
+function lift(c: Exports, area: number): [number, number] {
+  const view = new DataView(c.memory.buffer);
+  if (view.getUint8(area) === 0) return [view.getUint32(area + 4, true), view.getUint32(area + 8, true)];
   throw new NvctError(readString(c.memory, area + 4), readString(c.memory, area + 12));
+}
+
+type StringExport = "requirement" | "devices" | "capabilities" | "ldcache" | "request" | "plan";
+
+/** Calls one single-argument export; returns the parsed ok value or throws NvctError. */
+function call<T>(name: StringExport, arg: string | Uint8Array): T {
+  const c = instance();
+  const [ptr, len] = lift(c, c[name](...put(c, arg)));
+  return JSON.parse(decoder.decode(new Uint8Array(c.memory.buffer, ptr, len))) as T;
 }
 
 export interface Term {
@@ -111,4 +126,70 @@ export interface LdCacheEntry {
 /** Reads the bytes of a glibc ld.so.cache. */
 export function readLdCache(bytes: Uint8Array): LdCacheEntry[] {
   return call<{ entries: LdCacheEntry[] }>("ldcache", bytes).entries;
+}
+
+/** Adds libraries to a container's ld.so.cache (`old` may be empty or corrupt); returns the new file. */
+export function writeLdCache(old: Uint8Array, add: LdCacheEntry[]): Uint8Array {
+  const c = instance();
+  const a = put(c, old);
+  const b = put(c, add.map((e) => `${e.name}\t${e.path}\t${e.bits}`).join("\n"));
+  const [ptr, len] = lift(c, c.ldcachewrite(a[0], a[1], b[0], b[1]));
+  return new Uint8Array(c.memory.buffer, ptr, len).slice();
+}
+
+export interface RequestFacts {
+  env: string[];
+  mounts: { destination: string; source?: string }[];
+  privileged: boolean;
+  policy: {
+    acceptEnvvarUnprivileged: boolean;
+    acceptVolumeMounts: boolean;
+    disableRequire: boolean;
+    swarmResource: string;
+    supportedCapabilities: string;
+  };
+}
+
+export type Request =
+  | { gpu: false; reason: string }
+  | {
+      gpu: true;
+      devices: string;
+      source: string;
+      legacy: boolean;
+      caps: string[];
+      requires: string[];
+      migConfig: string;
+      migMonitor: string;
+      imex: string[];
+    };
+
+const oneLine = (s: string) => s.replace(/[\t\n]/g, " ");
+
+/** What the container asks for (see assembly/request.ts). */
+export function interpretRequest(f: RequestFacts): Request {
+  const p = f.policy;
+  const lines = [
+    `policy\taccept-envvar-unprivileged\t${p.acceptEnvvarUnprivileged}`,
+    `policy\taccept-volume-mounts\t${p.acceptVolumeMounts}`,
+    `policy\tdisable-require\t${p.disableRequire}`,
+    `policy\tswarm-resource\t${oneLine(p.swarmResource)}`,
+    `policy\tsupported-capabilities\t${oneLine(p.supportedCapabilities)}`,
+    `privileged\t${f.privileged}`,
+  ];
+  for (const e of f.env) lines.push(`env\t${oneLine(e)}`);
+  for (const m of f.mounts) lines.push(`mount\t${oneLine(m.destination)}\t${oneLine(m.source ?? "")}`);
+  return call<Request>("request", lines.join("\n"));
+}
+
+export type PlanOp =
+  | { op: "device"; src: string; dst: string; major: number; minor: number; flags: string[] }
+  | { op: "bind"; kind: "file" | "socket" | "dir"; src: string; dst: string; flags: string[] }
+  | { op: "symlink"; dir: string; name: string; target: string }
+  | { op: "procfs"; dst: string; files: [string, string][] }
+  | { op: "ldcache"; entries: [string, string, 32 | 64][] };
+
+/** The plan for a set of facts in the grammar of assembly/plan.ts (one fact per line). */
+export function makePlan(facts: string[][]): PlanOp[] {
+  return call<{ ops: PlanOp[] }>("plan", facts.map((f) => f.map(oneLine).join("\t")).join("\n")).ops;
 }

@@ -3,6 +3,7 @@ import type { Tool } from "./io";
 
 export const TOOLS: Record<string, () => Promise<Tool>> = {
   "nvidia-container-cli": async () => (await import("./cmd/cli")).cli,
+  "nvidia-container-runtime-hook": async () => (await import("./cmd/hook")).hook,
 };
 
 export const TOOL_NAMES = Object.keys(TOOLS);

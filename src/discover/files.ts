@@ -20,6 +20,8 @@ export interface Library {
   /** Host path of the versioned file (root prefix included). */
   path: string;
   bits: 32 | 64;
+  /** The name the ld cache knows the file by (its SONAME). */
+  soname: string;
 }
 
 export function loadLdCache(r: DriverRoot): LdCacheEntry[] {
@@ -45,13 +47,14 @@ export function findLibraries(r: DriverRoot, entries: LdCacheEntry[], version: s
     for (const [group, names] of Object.entries(LIBRARIES)) {
       for (const name of names) {
         for (const e of entries) {
-          if (e.bits !== bits || !e.name.startsWith(name + ".so")) continue;
+          // `X.so` development links are not SONAMEs: the file is found through its SONAME entry.
+          if (e.bits !== bits || !e.name.startsWith(name + ".so.")) continue;
           const resolved = resolveIn(r.root, e.path);
           if (!resolved || !resolved.endsWith(`.so.${version}`)) continue;
           const path = under(r.root, resolved);
           if (seen.has(path)) continue;
           seen.add(path);
-          out.push({ group, path, bits });
+          out.push({ group, path, bits, soname: e.name });
         }
       }
     }

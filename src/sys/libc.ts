@@ -16,7 +16,12 @@ const SYMBOLS = {
   mknodat: { args: [i32, P, u32, u64], returns: i32 },
   unshare: { args: [i32], returns: i32 },
   setns: { args: [i32, i32], returns: i32 },
-  syscall: { args: [i64, i64, i64, i64, i64], returns: i64 },
+  syscall: { args: [i64, i64, i64, i64, i64, i64], returns: i64 },
+  openat: { args: [i32, P, i32, u32], returns: i32 },
+  mkdirat: { args: [i32, P, u32], returns: i32 },
+  symlinkat: { args: [P, i32, P], returns: i32 },
+  unlinkat: { args: [i32, P, i32], returns: i32 },
+  renameat: { args: [i32, P, i32, P], returns: i32 },
 } as const;
 
 type Symbols = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
@@ -60,6 +65,26 @@ export const O_DIRECTORY = 0o200000;
 export const CLONE_FS = 0x200;
 export const CLONE_NEWNS = 0x20000;
 export const MNT_DETACH = 2;
+export const O_WRONLY = 1;
+export const O_CREAT = 0o100;
+export const O_EXCL = 0o200;
+export const AT_REMOVEDIR = 0x200;
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_IN_ROOT = 0x10;
+
+// Syscall numbers of the new mount API and openat2 (the same on x86_64 and aarch64).
+const SYS = { open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432, openat2: 437, mount_setattr: 442 };
+export const OPEN_TREE_CLONE = 1;
+export const AT_EMPTY_PATH = 0x1000;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+const MOVE_MOUNT_T_EMPTY_PATH = 0x40;
+const FSCONFIG_SET_STRING = 1;
+const FSCONFIG_CMD_CREATE = 6;
+
+/** Mount attributes by the names the core's plan uses (MOUNT_ATTR_*). */
+export const MOUNT_ATTRS: Record<string, number> = { ro: 0x1, nosuid: 0x2, nodev: 0x4, noexec: 0x8 };
 
 /** The narrow libc surface the shell uses; tests substitute a recording double. */
 export interface Libc {
@@ -70,10 +95,30 @@ export interface Libc {
   mknodat(dirfd: number, path: string, mode: number, major: number, minor: number): void;
   unshare(flags: number): void;
   setns(fd: number, nstype: number): void;
+  /** openat2: `path` resolved under dirfd with the RESOLVE_* flags. */
+  openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number;
+  openat(dirfd: number, path: string, flags: number, mode: number): number;
+  mkdirat(dirfd: number, path: string, mode: number): void;
+  symlinkat(target: string, dirfd: number, path: string): void;
+  unlinkat(dirfd: number, path: string, flags: number): void;
+  renameat(olddirfd: number, oldpath: string, newdirfd: number, newpath: string): void;
+  /** open_tree(OPEN_TREE_CLONE) of `path`: a detached bind mount of it, as an fd. */
+  cloneTree(path: string): number;
+  /** mount_setattr on a detached or attached mount fd: set these MOUNT_ATTR_* bits. */
+  setMountAttrs(fd: number, attrs: number): void;
+  /** move_mount of the mount `fd` onto the object `targetFd` refers to. */
+  moveMount(fd: number, targetFd: number, subject: string): void;
+  /** A new detached tmpfs (fsopen, fsconfig, fsmount) with these MOUNT_ATTR_* bits. */
+  tmpfs(options: Record<string, string>, attrs: number): number;
 }
 
 const makedev = (major: number, minor: number) =>
   (BigInt(major & 0xfff) << 8n) | BigInt(minor & 0xff) | (BigInt(minor & ~0xff) << 12n) | (BigInt(major & ~0xfff) << 32n);
+
+function call(l: Symbols, nr: number, args: (number | bigint | Pointer | null)[], what: string, subject: string): number {
+  const a = [...args, 0, 0, 0, 0, 0].slice(0, 5).map((x) => (x === null ? 0 : x));
+  return check(l, l.syscall(nr, ...(a as [number, number, number, number, number])), what, subject);
+}
 
 /** The real libc. */
 export const sys: Libc = {
@@ -105,5 +150,55 @@ export const sys: Libc = {
   setns(fd, nstype) {
     const l = libc();
     check(l, l.setns(fd, nstype), "setns", String(fd));
+  },
+  openat2(dirfd, path, flags, mode, resolve) {
+    const l = libc();
+    const how = new BigUint64Array([BigInt(flags | O_CLOEXEC), BigInt(mode), BigInt(resolve)]);
+    return call(l, SYS.openat2, [dirfd, ptr(cstr(path)), ptr(how), 24], "open", path);
+  },
+  openat(dirfd, path, flags, mode) {
+    const l = libc();
+    return check(l, l.openat(dirfd, ptr(cstr(path)), flags | O_CLOEXEC, mode), "open", path);
+  },
+  mkdirat(dirfd, path, mode) {
+    const l = libc();
+    check(l, l.mkdirat(dirfd, ptr(cstr(path)), mode), "create directory", path);
+  },
+  symlinkat(target, dirfd, path) {
+    const l = libc();
+    check(l, l.symlinkat(ptr(cstr(target)), dirfd, ptr(cstr(path))), "create symlink", path);
+  },
+  unlinkat(dirfd, path, flags) {
+    const l = libc();
+    check(l, l.unlinkat(dirfd, ptr(cstr(path)), flags), "remove", path);
+  },
+  renameat(od, op, nd, np) {
+    const l = libc();
+    check(l, l.renameat(od, ptr(cstr(op)), nd, ptr(cstr(np))), "rename", `${op}\` to \`${np}`);
+  },
+  cloneTree(path) {
+    const l = libc();
+    return call(l, SYS.open_tree, [-100, ptr(cstr(path)), OPEN_TREE_CLONE | O_CLOEXEC], "clone mount of", path);
+  },
+  setMountAttrs(fd, attrs) {
+    const l = libc();
+    const attr = new BigUint64Array([BigInt(attrs), 0n, 0n, 0n]);
+    call(l, SYS.mount_setattr, [fd, ptr(cstr("")), AT_EMPTY_PATH, ptr(attr), 32], "set mount attributes on", `fd ${fd}`);
+  },
+  moveMount(fd, targetFd, subject) {
+    const l = libc();
+    const empty = ptr(cstr(""));
+    call(l, SYS.move_mount, [fd, empty, targetFd, empty, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH], "mount", subject);
+  },
+  tmpfs(options, attrs) {
+    const l = libc();
+    const fs = call(l, SYS.fsopen, [ptr(cstr("tmpfs")), 1], "open filesystem", "tmpfs");
+    try {
+      for (const [k, v] of Object.entries(options)) call(l, SYS.fsconfig, [fs, FSCONFIG_SET_STRING, ptr(cstr(k)), ptr(cstr(v)), 0], "configure tmpfs", `${k}=${v}`);
+      call(l, SYS.fsconfig, [fs, FSCONFIG_CMD_CREATE, null, null, 0], "create", "tmpfs");
+      return call(l, SYS.fsmount, [fs, 1, attrs], "mount", "tmpfs");
+    } finally {
+      l.close(fs);
+    }
   },
 };

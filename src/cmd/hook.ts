@@ -1,0 +1,103 @@
+// nvidia-container-runtime-hook: the OCI prestart hook. Reads the state on stdin and the bundle's
+// spec, asks the core what the container requests, and injects its GPUs in this process.
+import { defineCommand, type ArgsDef } from "citty";
+import { parse, usage, wantsHelp } from "../args";
+import { configPath, loadConfig } from "../config/config";
+import { interpretRequest } from "../core";
+import { deviceCgroup, isPrivileged, parseState, readSpec, rootfsOf } from "../discover/container";
+import { NvctError } from "../errors";
+import type { Env, Io } from "../io";
+import { fileLogger } from "../log";
+import { VERSION_TEXT } from "../version";
+
+const TOOL = "nvidia-container-runtime-hook";
+
+const args = {
+  config: { type: "string", description: "Path to the configuration file" },
+  debug: { type: "boolean", description: "Enable debug output" },
+  version: { type: "boolean", description: "Print the version and exit" },
+  command: { type: "positional", required: false, description: "prestart | poststart | poststop" },
+} satisfies ArgsDef;
+
+const cmd = defineCommand({ meta: { name: TOOL, description: "OCI hook that gives a container its NVIDIA GPUs" }, args });
+
+/** Go's flag package accepts `-config F` as well as `--config F`. */
+const goFlags = (argv: string[]) => argv.map((a) => a.replace(/^-(config|debug|version)(=|$)/, "--$1$2"));
+
+export async function hook(argv: string[], env: Env, io: Io): Promise<number> {
+  try {
+    argv = goFlags(argv);
+    if (wantsHelp(argv)) {
+      io.stdout(await usage(cmd));
+      return 0;
+    }
+    const a = parse(TOOL, args, argv);
+    if (a.version) {
+      io.stdout(VERSION_TEXT);
+      return 0;
+    }
+    const command = a._[0];
+    if (command === "poststart" || command === "poststop") return 0;
+    if (command !== "prestart" || a._.length > 1) {
+      io.stderr(await usage(cmd));
+      return 2;
+    }
+    const cfg = loadConfig(configPath(a.config, env));
+    const log = fileLogger(TOOL, cfg.cli.debug);
+    if (!cfg.hook.skipModeDetection && (cfg.runtime.mode === "cdi" || cfg.runtime.mode === "csv")) {
+      throw new NvctError("mode", `invoking the hook in ${cfg.runtime.mode} mode is not supported: use nvidia-container-runtime, which handles this mode itself`);
+    }
+    const state = parseState(io.stdin());
+    const spec = readSpec(state.bundle);
+    const rootfs = rootfsOf(state.bundle, spec);
+    const req = interpretRequest({
+      env: spec.process?.env ?? [],
+      mounts: spec.mounts ?? [],
+      privileged: isPrivileged(spec),
+      policy: {
+        acceptEnvvarUnprivileged: cfg.acceptEnvvarUnprivileged,
+        acceptVolumeMounts: cfg.acceptVolumeMounts,
+        disableRequire: cfg.disableRequire,
+        swarmResource: cfg.swarmResource,
+        supportedCapabilities: cfg.supportedDriverCapabilities,
+      },
+    });
+    if (!req.gpu) {
+      log.debug("not a GPU container:", req.reason);
+      return 0;
+    }
+    log.debug("request", req);
+    // Loaded here so that a container without GPUs never pays for the engine's modules.
+    const { configure } = await import("../inject/engine");
+    const { sys } = await import("../sys/libc");
+    configure(
+      {
+        pid: state.pid,
+        rootfs,
+        devices: req.devices,
+        caps: req.caps,
+        requires: req.requires,
+        migConfig: req.migConfig,
+        migMonitor: req.migMonitor,
+        imex: req.imex,
+        driver: { root: cfg.cli.root, ldcache: cfg.cli.ldcache },
+        cgroup: cfg.cli.noCgroups ? null : requireCgroup(state.pid),
+        env,
+        log: (m, d) => log.debug(m, d ?? ""),
+      },
+      sys,
+    );
+    return 0;
+  } catch (e) {
+    if (!(e instanceof NvctError)) throw e;
+    io.stderr(`${TOOL}: ${e.message}\n`);
+    return 1;
+  }
+}
+
+/** The v1 device cgroup of the container; device rules for cgroup v2 (eBPF) are not written yet. */
+export function requireCgroup(pid: number): string {
+  const cg = deviceCgroup(pid);
+  if (!cg) throw new NvctError("cgroup", `no v1 devices cgroup for pid ${pid}: cgroup v2 device programs are not supported yet (set nvidia-container-cli.no-cgroups = true to skip device rules)`);
+  return cg;
+}

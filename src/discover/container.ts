@@ -1,0 +1,108 @@
+// Facts about the container being started: the OCI state, its spec, its layout on disk.
+import { readFileSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
+import { NvctError } from "../errors";
+import { resolveIn } from "./paths";
+import { statSync } from "node:fs";
+
+export interface OciState {
+  pid: number;
+  bundle: string;
+}
+
+export interface Spec {
+  process?: { env?: string[]; capabilities?: { bounding?: string[] } };
+  root?: { path?: string };
+  mounts?: { destination: string; source?: string; type?: string; options?: string[] }[];
+  hooks?: Record<string, unknown>;
+  linux?: { cgroupsPath?: string };
+  annotations?: Record<string, string>;
+}
+
+/** Parses the OCI state JSON a runtime writes on a hook's stdin (`bundle`, or the older `bundlePath`). */
+export function parseState(text: string): OciState {
+  let s: any;
+  try {
+    s = JSON.parse(text);
+  } catch (e) {
+    throw new NvctError("state", `invalid OCI state on stdin: ${(e as Error).message}`, e);
+  }
+  const bundle = s?.bundle ?? s?.bundlePath;
+  if (typeof bundle !== "string" || bundle === "") throw new NvctError("state", "invalid OCI state on stdin: no `bundle`");
+  if (!Number.isInteger(s.pid) || s.pid <= 0) throw new NvctError("state", `invalid OCI state on stdin: bad \`pid\` ${JSON.stringify(s.pid)}`);
+  return { pid: s.pid, bundle };
+}
+
+export function readSpec(bundle: string): Spec {
+  const file = join(bundle, "config.json");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new NvctError("spec", `failed to read \`${file}\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
+  }
+  try {
+    const spec = JSON.parse(text);
+    if (typeof spec !== "object" || spec === null || Array.isArray(spec)) throw new Error("not an object");
+    return spec as Spec;
+  } catch (e) {
+    throw new NvctError("spec", `invalid OCI spec \`${file}\`: ${(e as Error).message}`, e);
+  }
+}
+
+/** The rootfs as a host path: `root.path`, relative to the bundle unless absolute. */
+export function rootfsOf(bundle: string, spec: Spec): string {
+  const p = spec.root?.path;
+  if (typeof p !== "string" || p === "") throw new NvctError("spec", `invalid OCI spec in \`${bundle}\`: no root.path`);
+  return isAbsolute(p) ? p : join(bundle, p);
+}
+
+export function isPrivileged(spec: Spec): boolean {
+  return spec.process?.capabilities?.bounding?.includes("CAP_SYS_ADMIN") ?? false;
+}
+
+export interface Layout {
+  lib64: string;
+  lib32: string;
+}
+
+function isDirIn(root: string, p: string): boolean {
+  const r = resolveIn(root, p);
+  if (!r) return false;
+  try {
+    return statSync(join(root, r)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Where the container keeps libraries: Debian's multiarch dirs, else lib64 and lib32 (or lib). */
+export function layoutOf(rootfs: string): Layout {
+  if (resolveIn(rootfs, "/etc/debian_version")) {
+    return { lib64: "/usr/lib/x86_64-linux-gnu", lib32: "/usr/lib/i386-linux-gnu" };
+  }
+  return { lib64: "/usr/lib64", lib32: isDirIn(rootfs, "/usr/lib32") ? "/usr/lib32" : "/usr/lib" };
+}
+
+/** The container's device cgroup directory (v1), or null where the devices controller is not v1. */
+export function deviceCgroup(pid: number): string | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/cgroup`, "utf8");
+  } catch (e) {
+    throw new NvctError("cgroup", `failed to read \`/proc/${pid}/cgroup\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
+  }
+  for (const line of text.split("\n")) {
+    const [, controllers, path] = line.split(":");
+    if (controllers?.split(",").includes("devices")) {
+      const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n");
+      for (const m of mounts) {
+        const f = m.split(" ");
+        const sep = f.indexOf("-");
+        if (sep > 0 && f[sep + 1] === "cgroup" && f[sep + 3]?.split(",").includes("devices")) return join(f[4], path);
+      }
+      return null;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,203 @@
+// Executes a plan inside the container's mount namespace. Every container path is resolved under
+// the rootfs with openat2(RESOLVE_IN_ROOT), mounts are made detached (open_tree / fsmount), given
+// their flags, then moved onto the resolved descriptor: a symlink in the image can never make a
+// mount, a node or a file land outside the rootfs. On any failure, what was done is undone.
+import { closeSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeLdCache, type PlanOp } from "../core";
+import { NvctError } from "../errors";
+import {
+  AT_REMOVEDIR, CLONE_FS, CLONE_NEWNS, MNT_DETACH, MOUNT_ATTRS, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
+  O_RDONLY, O_WRONLY, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, SysError, type Libc,
+} from "../sys/libc";
+
+export interface ApplyContext {
+  pid: number;
+  /** The rootfs as a host path (before pivot_root the container's namespace sees it there too). */
+  rootfs: string;
+  /** The container's v1 device cgroup directory, or null when none is to be written. */
+  cgroup: string | null;
+  /** Contents of the files the procfs op lists, read in the host before entering the container. */
+  procContents: Map<string, Uint8Array>;
+  log?: (msg: string, data?: unknown) => void;
+}
+
+const RESOLVE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+
+function attrs(flags: string[]): number {
+  let a = 0;
+  for (const f of flags) {
+    const bit = MOUNT_ATTRS[f];
+    if (bit === undefined) throw new NvctError("plan", `unknown mount flag \`${f}\``);
+    a |= bit;
+  }
+  return a;
+}
+
+const rel = (p: string) => p.split("/").filter((c) => c && c !== ".").join("/");
+
+/** Runs the plan; throws NvctError `mount` (with the cause) after undoing every step done. */
+export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
+  const undo: (() => void)[] = [];
+  const fds: number[] = [];
+  const log = ctx.log ?? (() => {});
+  const keep = (fd: number) => (fds.push(fd), fd);
+
+  const lookup = (root: number, path: string, flags: number): number | null => {
+    try {
+      return keep(sys.openat2(root, rel(path) || ".", flags, 0, RESOLVE));
+    } catch (e) {
+      if (e instanceof SysError && e.errno === 2) return null;
+      throw e;
+    }
+  };
+
+  const ensureDir = (root: number, path: string): number => {
+    const parts = rel(path).split("/").filter(Boolean);
+    let fd = root;
+    for (let i = 0; i < parts.length; i++) {
+      const sub = parts.slice(0, i + 1).join("/");
+      let next = lookup(root, sub, O_PATH | O_DIRECTORY);
+      if (next === null) {
+        sys.mkdirat(fd, parts[i], 0o755);
+        const parent = fd;
+        const name = parts[i];
+        undo.push(() => sys.unlinkat(parent, name, AT_REMOVEDIR));
+        next = keep(sys.openat2(root, sub, O_PATH | O_DIRECTORY, 0, RESOLVE));
+      }
+      fd = next;
+    }
+    return fd;
+  };
+
+  const ensureFile = (root: number, path: string): number => {
+    const found = lookup(root, path, O_PATH);
+    if (found !== null) return found;
+    const parts = rel(path).split("/");
+    const name = parts.pop()!;
+    const dir = ensureDir(root, parts.join("/"));
+    closeSync(sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644));
+    undo.push(() => sys.unlinkat(dir, name, 0));
+    return keep(sys.openat2(root, rel(path), O_PATH, 0, RESOLVE));
+  };
+
+  const attach = (tree: number, target: number, what: string) => {
+    sys.moveMount(tree, target, what);
+    undo.push(() => sys.umount(`/proc/self/fd/${tree}`, MNT_DETACH));
+  };
+
+  try {
+    // Device cgroup rules first, from the host's view of cgroupfs.
+    if (ctx.cgroup) {
+      for (const op of ops) {
+        if (op.op !== "device") continue;
+        const rule = `c ${op.major}:${op.minor} rw`;
+        writeFileSync(join(ctx.cgroup, "devices.allow"), rule);
+        undo.push(() => writeFileSync(join(ctx.cgroup!, "devices.deny"), rule));
+        log("cgroup allow", rule);
+      }
+    }
+
+    // Only this thread moves; after this point only synchronous fs calls and FFI are used.
+    const ns = keep(sys.open(`/proc/${ctx.pid}/ns/mnt`, O_RDONLY));
+    sys.unshare(CLONE_FS);
+    sys.setns(ns, CLONE_NEWNS);
+    const root = keep(sys.open(ctx.rootfs, O_PATH | O_DIRECTORY));
+
+    for (const op of ops) {
+      switch (op.op) {
+        case "device":
+        case "bind": {
+          const target = op.op === "bind" && op.kind === "dir" ? ensureDir(root, op.dst) : ensureFile(root, op.dst);
+          const tree = keep(sys.cloneTree(op.src));
+          sys.setMountAttrs(tree, attrs(op.flags));
+          attach(tree, target, op.src);
+          log("mounted", { src: op.src, dst: op.dst, flags: op.flags });
+          break;
+        }
+        case "symlink": {
+          const dir = ensureDir(root, op.dir);
+          try {
+            sys.unlinkat(dir, op.name, 0);
+          } catch (e) {
+            if (!(e instanceof SysError && e.errno === 2)) throw e;
+          }
+          sys.symlinkat(op.target, dir, op.name);
+          undo.push(() => sys.unlinkat(dir, op.name, 0));
+          break;
+        }
+        case "procfs": {
+          // Mount where the driver's procfs dir is; in a procfs without one (no driver module),
+          // a tmpfs on /proc/driver carries the nvidia/ directory.
+          let target = lookup(root, op.dst, O_PATH | O_DIRECTORY);
+          let prefix = "";
+          if (target === null) {
+            target = lookup(root, "/proc/driver", O_PATH | O_DIRECTORY);
+            if (target === null) throw new NvctError("mount", `no \`/proc/driver\` in the container to mount \`${op.dst}\` on`);
+            prefix = "nvidia/";
+          }
+          const mnt = keep(sys.tmpfs({ mode: "0555" }, MOUNT_ATTRS.nosuid | MOUNT_ATTRS.nodev | MOUNT_ATTRS.noexec));
+          const made = new Set<string>();
+          for (const [relPath, host] of op.files) {
+            const parts = (prefix + relPath).split("/");
+            const name = parts.pop()!;
+            let dir = mnt;
+            for (let i = 0; i < parts.length; i++) {
+              const sub = parts.slice(0, i + 1).join("/");
+              if (!made.has(sub)) {
+                sys.mkdirat(mnt, sub, 0o555);
+                made.add(sub);
+              }
+              dir = keep(sys.openat(mnt, sub, O_PATH | O_DIRECTORY, 0));
+            }
+            const fd = sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY, 0o444);
+            writeFileSync(fd, ctx.procContents.get(host) ?? new Uint8Array());
+            closeSync(fd);
+          }
+          sys.setMountAttrs(mnt, MOUNT_ATTRS.ro | MOUNT_ATTRS.nosuid | MOUNT_ATTRS.nodev | MOUNT_ATTRS.noexec);
+          attach(mnt, target, op.dst);
+          log("mounted procfs", { dst: op.dst, files: op.files.length });
+          break;
+        }
+        case "ldcache": {
+          const etc = ensureDir(root, "/etc");
+          let old: Uint8Array | null = null;
+          const cur = lookup(root, "/etc/ld.so.cache", O_RDONLY);
+          if (cur !== null) old = readFileSync(cur);
+          const bytes = writeLdCache(old ?? new Uint8Array(), op.entries.map(([name, path, bits]) => ({ name, path, bits })));
+          const tmp = ".ld.so.cache.nvct";
+          try {
+            sys.unlinkat(etc, tmp, 0);
+          } catch {}
+          const fd = sys.openat(etc, tmp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644);
+          writeFileSync(fd, bytes);
+          closeSync(fd);
+          sys.renameat(etc, tmp, etc, "ld.so.cache");
+          undo.push(() => {
+            if (old === null) return sys.unlinkat(etc, "ld.so.cache", 0);
+            const f = sys.openat(etc, tmp, O_CREAT | O_WRONLY | O_NOFOLLOW, 0o644);
+            writeFileSync(f, old);
+            closeSync(f);
+            sys.renameat(etc, tmp, etc, "ld.so.cache");
+          });
+          log("ld.so.cache updated", { entries: op.entries.length });
+          break;
+        }
+      }
+    }
+  } catch (e) {
+    for (const u of undo.reverse()) {
+      try {
+        u();
+      } catch {}
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new NvctError("mount", `mount error: ${msg}`, e);
+  } finally {
+    for (const fd of fds) {
+      try {
+        closeSync(fd);
+      } catch {}
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// Real runc containers for the end-to-end tests: a busybox rootfs (Debian-style or not) with a
+// dynamically linked probe (test/e2e/probe.c), a bundle whose prestart hook is nvct's, and runc
+// run inside the fake host with its state kept under the test's own directory.
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BIN, FAKEHOST } from "../helpers";
+
+const BUSYBOX = "/bin/busybox";
+const APPLETS = ["sh", "ls", "cat", "echo", "stat", "readlink", "grep", "sort", "test", "wc", "head", "tr", "mount", "id", "sed", "true"];
+
+function run(cmd: string, args: string[]) {
+  const r = spawnSync(cmd, args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+export interface RootfsOptions {
+  /** Debian-style: /etc/debian_version and multiarch library dirs. Otherwise libc in /lib. */
+  debian: boolean;
+}
+
+/** Builds a rootfs in dir (compiling the probe once per directory). */
+export function makeRootfs(dir: string, o: RootfsOptions): string {
+  const root = join(dir, "rootfs");
+  for (const d of ["bin", "etc", "proc", "sys", "dev", "tmp", "usr/bin", "lib64"]) mkdirSync(join(root, d), { recursive: true });
+  copyFileSync(BUSYBOX, join(root, "bin/busybox"));
+  chmodSync(join(root, "bin/busybox"), 0o755);
+  for (const a of APPLETS) symlinkSync("busybox", join(root, "bin", a));
+  const probe = join(dir, "probe");
+  if (!existsSync(probe)) run("gcc", ["-O2", "-o", probe, join(import.meta.dir, "probe.c"), "-ldl"]);
+  copyFileSync(probe, join(root, "bin/probe"));
+  chmodSync(join(root, "bin/probe"), 0o755);
+  const libdir = o.debian ? "lib/x86_64-linux-gnu" : "lib";
+  mkdirSync(join(root, libdir), { recursive: true });
+  const ldd = run("ldd", [probe]);
+  for (const m of ldd.matchAll(/(\/\S+) \(0x/g)) {
+    const host = m[1];
+    const base = host.split("/").pop()!;
+    if (base.startsWith("ld-linux")) copyFileSync(host, join(root, "lib64", base));
+    else copyFileSync(host, join(root, libdir, base));
+  }
+  if (o.debian) writeFileSync(join(root, "etc/debian_version"), "12.0\n");
+  writeFileSync(join(root, "etc/passwd"), "root:x:0:0:root:/:/bin/sh\n");
+  return root;
+}
+
+export interface BundleOptions {
+  env?: string[];
+  privileged?: boolean;
+  /** The hook's config.toml contents, written beside the bundle and passed with -config. */
+  config?: string;
+  mounts?: { destination: string; source: string; type?: string; options?: string[] }[];
+  /** Shell script run in the container. */
+  script: string;
+  /** Replace the prestart hook (default: nvct's). */
+  hook?: { path: string; args: string[] } | null;
+  readonly?: boolean;
+}
+
+/** Writes config.json for rootfs in dir. */
+export function writeBundle(dir: string, o: BundleOptions): string {
+  const spec = JSON.parse(readFileSync(specTemplate(), "utf8"));
+  spec.process.terminal = false;
+  spec.process.args = ["/bin/sh", "-c", o.script];
+  spec.process.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ...(o.env ?? [])];
+  spec.root = { path: "rootfs", readonly: o.readonly ?? true };
+  if (o.privileged) {
+    for (const set of ["bounding", "effective", "permitted"]) spec.process.capabilities[set].push("CAP_SYS_ADMIN");
+  }
+  spec.mounts.push(...(o.mounts ?? []));
+  const configFile = join(dir, "nvct-config.toml");
+  writeFileSync(configFile, o.config ?? "");
+  const hookPath = join(BIN, "nvidia-container-runtime-hook");
+  const hook = o.hook === undefined ? { path: hookPath, args: [hookPath, "-config", configFile, "prestart"] } : o.hook;
+  spec.hooks = hook ? { prestart: [hook] } : {};
+  writeFileSync(join(dir, "config.json"), JSON.stringify(spec, null, 2));
+  return dir;
+}
+
+let template: string | undefined;
+function specTemplate(): string {
+  if (template) return template;
+  const d = join(process.env.TMPDIR ?? "/tmp", `nvct-spec-${process.pid}`);
+  mkdirSync(d, { recursive: true });
+  run("runc", ["spec", "--bundle", d]);
+  template = join(d, "config.json");
+  return template;
+}
+
+export interface ContainerRun {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+let seq = 0;
+/** Runs the bundle with runc inside the fake host; runc's state lives in dir/runc-state. */
+export function runContainer(fake: string, bundle: string, opts: { driverRoot?: boolean } = {}): ContainerRun {
+  const id = `nvct-e2e-${process.pid}-${++seq}`;
+  const state = join(bundle, "runc-state");
+  const args = [...(opts.driverRoot ? ["--driver-root"] : []), fake, "--", "runc", "--root", state, "run", "--bundle", bundle, id];
+  const r = spawnSync(FAKEHOST, args, { encoding: "utf8", timeout: 60_000 });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
