@@ -13,7 +13,7 @@ const fakes: Record<string, ReturnType<typeof fakeDriver>> = {};
 
 beforeAll(() => {
   for (const [name, s] of Object.entries(SCENARIOS)) fakes[name] = fakeDriver(s, name);
-});
+}, 180_000);
 afterAll(() => {
   for (const f of Object.values(fakes)) f.remove();
   cleanCompiledLibraries();

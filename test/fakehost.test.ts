@@ -6,7 +6,9 @@ import { cleanCompiledLibraries, MIG_ON_ONE, UVM_MAJOR } from "./fake/driver";
 import { fakeDriver, inFakeHost } from "./helpers";
 
 let fake: ReturnType<typeof fakeDriver>;
-beforeAll(() => (fake = fakeDriver(MIG_ON_ONE, "fakehost")));
+beforeAll(() => {
+  fake = fakeDriver(MIG_ON_ONE, "fakehost");
+}, 180_000);
 afterAll(() => {
   fake.remove();
   cleanCompiledLibraries();

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { BIN, FAKEHOST } from "../helpers";
 
 const BUSYBOX = "/bin/busybox";
-const APPLETS = ["sh", "ls", "cat", "echo", "stat", "readlink", "grep", "sort", "test", "wc", "head", "tr", "mount", "id", "sed", "true"];
+const APPLETS = ["sh", "ls", "cat", "echo", "stat", "readlink", "grep", "sort", "test", "wc", "head", "tr", "mount", "id", "sed", "true", "find"];
 
 function run(cmd: string, args: string[]) {
   const r = spawnSync(cmd, args, { encoding: "utf8" });

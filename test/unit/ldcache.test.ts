@@ -13,7 +13,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "nvct-ldcache-"));
   buildFakeDriver(dir, FOUR_H100);
   cache = readFileSync(join(dir, "root/etc/ld.so.cache"));
-});
+}, 180_000);
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
   cleanCompiledLibraries();

@@ -1,0 +1,290 @@
+// End to end: real runc containers in the fake host, GPUs given by nvct's prestart hook.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cleanCompiledLibraries, MIG_ON_ONE, THREE_MIXED } from "../fake/driver";
+import { fakeDriver } from "../helpers";
+import { makeRootfs, runContainer, writeBundle, type BundleOptions } from "./bundle";
+
+let work: string;
+let mixed: ReturnType<typeof fakeDriver>;
+let mig: ReturnType<typeof fakeDriver>;
+const rootfsCache = new Map<string, string>();
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "nvct-e2e-"));
+  mixed = fakeDriver(THREE_MIXED, "e2e-mixed");
+  mig = fakeDriver(MIG_ON_ONE, "e2e-mig");
+}, 180_000);
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+  mixed.remove();
+  mig.remove();
+  cleanCompiledLibraries();
+});
+
+/** What the container reports about itself, section by section. */
+const REPORT = `
+echo "nodes:" $(ls /dev | grep -E '^nvidia' | sort)
+echo "caps:" $(ls /dev/nvidia-caps 2>/dev/null | sort)
+probe open $(ls -d /dev/nvidia[0-9]* /dev/nvidiactl /dev/nvidia-uvm /dev/nvidia-modeset /dev/nvidia-caps/* 2>/dev/null) | sed 's/^/opens: /'
+echo "libs:" $(ls /usr/lib/x86_64-linux-gnu /usr/lib64 2>/dev/null | grep -E '\\.so\\.550' | sort)
+echo "libs32:" $(ls /usr/lib/i386-linux-gnu /usr/lib32 2>/dev/null | grep -E '\\.so\\.550' | sort)
+echo "bins:" $(ls /usr/bin | grep -E '^nvidia' | sort)
+echo "gpus:" $(ls /proc/driver/nvidia/gpus 2>/dev/null)
+echo "migcaps:" $(cd /proc/driver/nvidia 2>/dev/null && find capabilities -type f 2>/dev/null | sort)
+for f in $(ls -d /usr/lib/x86_64-linux-gnu/*.so.550* /usr/lib64/*.so.550* /usr/bin/nvidia-* 2>/dev/null); do probe write $f; done | sed 's/^/ro: /'
+probe dlopen libcuda.so.1 libnvidia-ml.so.1 | sed 's/^/dl: /'
+`;
+
+interface Report {
+  nodes: string[];
+  caps: string[];
+  opens: string[];
+  libs: string[];
+  libs32: string[];
+  bins: string[];
+  gpus: string[];
+  migcaps: string[];
+  ro: string[];
+  dl: string[];
+}
+
+function parse(out: string): Report {
+  const r: any = { nodes: [], caps: [], opens: [], libs: [], libs32: [], bins: [], gpus: [], migcaps: [], ro: [], dl: [] };
+  for (const line of out.split("\n")) {
+    const m = /^(\w+): ?(.*)$/.exec(line);
+    if (!m || !(m[1] in r)) continue;
+    if (["opens", "ro", "dl"].includes(m[1])) r[m[1]].push(m[2]);
+    else r[m[1]] = m[2].split(" ").filter(Boolean);
+  }
+  return r;
+}
+
+let seq = 0;
+function container(o: Partial<BundleOptions> & { debian?: boolean; fake?: string; driverRoot?: boolean }) {
+  const dir = join(work, `c${++seq}`);
+  mkdirSync(dir);
+  const key = o.debian === false ? "other" : "debian";
+  makeRootfs(dir, { debian: o.debian !== false });
+  writeBundle(dir, { script: REPORT, ...o });
+  const r = runContainer(o.fake ?? mixed.dir, dir, { driverRoot: o.driverRoot });
+  rootfsCache.set(key, dir);
+  return { ...r, report: parse(r.stdout) };
+}
+
+const V = "550.54.14";
+const UTILITY_LIBS = [`libnvidia-cfg.so.${V}`, `libnvidia-ml.so.${V}`];
+const COMPUTE_LIBS = ["libcuda", "libcudadebugger", "libnvidia-allocator", "libnvidia-gpucomp", "libnvidia-nvvm", "libnvidia-opencl", "libnvidia-pkcs11", "libnvidia-ptxjitcompiler"].map((l) => `${l}.so.${V}`);
+const DEFAULT_LIBS = [...UTILITY_LIBS, ...COMPUTE_LIBS].sort();
+const ALL_NODES_MIXED = ["nvidia-uvm", "nvidia-uvm-tools", "nvidia0", "nvidia1", "nvidia3", "nvidiactl"];
+
+describe("hook: which GPUs (NVIDIA_VISIBLE_DEVICES)", () => {
+  const nogpu: [string, string[]][] = [
+    ["unset", []],
+    ["empty", ["NVIDIA_VISIBLE_DEVICES="]],
+    ["void", ["NVIDIA_VISIBLE_DEVICES=void"]],
+    ["void among ids", ["NVIDIA_VISIBLE_DEVICES=0,void"]],
+  ];
+  test.each(nogpu)("%s: not a GPU container, nothing injected", (_d, env) => {
+    const r = container({ env });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.report).toMatchObject({ nodes: [], libs: [], bins: [], gpus: [], dl: ["dlopen libcuda.so.1: FAIL libcuda.so.1: cannot open shared object file: No such file or directory", "dlopen libnvidia-ml.so.1: FAIL libnvidia-ml.so.1: cannot open shared object file: No such file or directory"] });
+  });
+
+  test("none: the driver without GPUs", () => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=none"] });
+    expect(r.status).toBe(0);
+    expect(r.report.nodes).toEqual(["nvidia-uvm", "nvidia-uvm-tools", "nvidiactl"]);
+    expect(r.report.libs).toEqual(DEFAULT_LIBS);
+    expect(r.report.gpus).toEqual([]);
+    expect(r.report.dl).toEqual(["dlopen libcuda.so.1: OK", "dlopen libnvidia-ml.so.1: OK"]);
+  });
+
+  test("all: every GPU, nodes open with ENXIO (allowed by the cgroup, no driver behind)", () => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=all"] });
+    expect(r.stderr).toBe("");
+    expect(r.report.nodes).toEqual(ALL_NODES_MIXED);
+    expect(r.report.opens.sort()).toEqual(["/dev/nvidia-uvm: ENXIO", "/dev/nvidia0: ENXIO", "/dev/nvidia1: ENXIO", "/dev/nvidia3: ENXIO", "/dev/nvidiactl: ENXIO"].map((s) => `open ${s}`));
+    expect(r.report.gpus).toEqual(["00000000:07:00.0", "00000000:3b:00.0", "00000001:86:00.0"]);
+  });
+
+  test("0,2: GPUs 0 and 2 (minor 3), GPU 1 absent", () => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=0,2"] });
+    expect(r.report.nodes).toEqual(["nvidia-uvm", "nvidia-uvm-tools", "nvidia0", "nvidia3", "nvidiactl"]);
+    expect(r.report.opens).toContain("open /dev/nvidia3: ENXIO");
+    expect(r.report.gpus).toEqual(["00000000:07:00.0", "00000001:86:00.0"]);
+    expect(r.report.libs).toEqual(DEFAULT_LIBS);
+    expect(r.report.bins).toEqual(["nvidia-cuda-mps-control", "nvidia-cuda-mps-server", "nvidia-debugdump", "nvidia-persistenced", "nvidia-smi"]);
+    expect(r.report.ro.length).toBe(DEFAULT_LIBS.length + 5);
+    expect(r.report.ro.every((l) => l.endsWith(": EROFS"))).toBe(true);
+    expect(r.report.dl).toEqual(["dlopen libcuda.so.1: OK", "dlopen libnvidia-ml.so.1: OK"]);
+  });
+
+  test("a GPU UUID selects that GPU", () => {
+    const r = container({ env: [`NVIDIA_VISIBLE_DEVICES=${THREE_MIXED.gpus[1].uuid}`] });
+    expect(r.report.nodes).toEqual(["nvidia-uvm", "nvidia-uvm-tools", "nvidia1", "nvidiactl"]);
+    expect(r.report.gpus).toEqual(["00000000:3b:00.0"]);
+  });
+
+  test("a MIG device: its GPU's node, its capability nodes and access files", () => {
+    const r = container({ env: [`NVIDIA_VISIBLE_DEVICES=${MIG_ON_ONE.gpus[0].migs![1].uuid}`], fake: mig.dir });
+    expect(r.stderr).toBe("");
+    expect(r.report.nodes).toEqual(["nvidia-caps", "nvidia-uvm", "nvidia-uvm-tools", "nvidia0", "nvidiactl"]);
+    expect(r.report.caps).toEqual(["nvidia-cap21", "nvidia-cap22"]);
+    expect(r.report.opens).toContain("open /dev/nvidia-caps/nvidia-cap21: ENXIO");
+    expect(r.report.migcaps).toEqual(["capabilities/gpu0/mig/gi2/access", "capabilities/gpu0/mig/gi2/ci0/access"]);
+    expect(r.report.gpus).toEqual([]);
+  });
+
+  test("an unknown id: the container does not start, the error names the id", () => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=7"] });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("nvidia-container-runtime-hook: device error: unknown device `7`");
+    expect(r.stdout).toBe("");
+  });
+});
+
+describe("hook: capabilities", () => {
+  const cases: [string, string, (r: Report) => void][] = [
+    ["utility only: NVML and nvidia-smi, no CUDA, no uvm", "utility", (r) => {
+      expect(r.libs).toEqual(UTILITY_LIBS);
+      expect(r.nodes).toEqual(["nvidia0", "nvidia1", "nvidia3", "nvidiactl"]);
+      expect(r.bins).toEqual(["nvidia-debugdump", "nvidia-persistenced", "nvidia-smi"]);
+      expect(r.dl[0]).toStartWith("dlopen libcuda.so.1: FAIL");
+    }],
+    ["compute only", "compute", (r) => {
+      expect(r.libs).toEqual(COMPUTE_LIBS);
+      expect(r.bins).toEqual(["nvidia-cuda-mps-control", "nvidia-cuda-mps-server"]);
+    }],
+    ["video brings its libraries and compute's", "video", (r) => {
+      expect(r.libs).toEqual([...COMPUTE_LIBS, `libnvcuvid.so.${V}`, `libnvidia-encode.so.${V}`, `libnvidia-opticalflow.so.${V}`, `libvdpau_nvidia.so.${V}`].sort());
+    }],
+    ["graphics", "graphics", (r) => {
+      expect(r.libs).toContain(`libGLX_nvidia.so.${V}`);
+      expect(r.libs).toContain(`libnvidia-glcore.so.${V}`);
+      expect(r.libs).not.toContain(`libcuda.so.${V}`);
+      expect(r.nodes).not.toContain("nvidia-modeset");
+    }],
+    ["all: every library, 32-bit ones, the modeset node", "all", (r) => {
+      expect(r.libs.length).toBe(27);
+      expect(r.libs32).toEqual(["libGLX_nvidia", "libcuda", "libnvidia-glcore", "libnvidia-ml"].map((l) => `${l}.so.${V}`));
+      expect(r.nodes).toContain("nvidia-modeset");
+    }],
+  ];
+  test.each(cases)("%s", (_d, caps, check) => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=all", `NVIDIA_DRIVER_CAPABILITIES=${caps}`] });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    check(r.report);
+  });
+
+  test("an unknown capability is an error naming it", () => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_DRIVER_CAPABILITIES=compute, warp"] });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("unknown driver capability `warp`");
+  });
+});
+
+describe("hook: requirements", () => {
+  const cases: [string, string[], string | null][] = [
+    ["a requirement that holds", ["NVIDIA_REQUIRE_CUDA=cuda>=12.0 brand=tesla,driver>=470"], null],
+    ["a requirement that fails", ["NVIDIA_REQUIRE_CUDA=cuda>=13.0"], "requirement error: unsatisfied condition: cuda>=13.0"],
+    ["arch checked on every selected GPU (7.5 fails)", ["NVIDIA_REQUIRE_ARCH=arch>=8.0"], "unsatisfied condition: arch>=8.0"],
+    ["NVIDIA_DISABLE_REQUIRE skips them", ["NVIDIA_REQUIRE_CUDA=cuda>=13.0", "NVIDIA_DISABLE_REQUIRE=true"], null],
+    ["legacy image: CUDA_VERSION implies cuda>=major.minor, and all GPUs", ["CUDA_VERSION=12.4.1"], null],
+    ["legacy image too new for the driver", ["CUDA_VERSION=13.1.0"], "unsatisfied condition: cuda>=13.1"],
+    ["NVIDIA_REQUIRE_JETPACK is not checked", ["NVIDIA_REQUIRE_JETPACK=cuda>=99"], null],
+  ];
+  test.each(cases)("%s", (_d, env, error) => {
+    const visible = env.some((e) => e.startsWith("CUDA_VERSION")) ? [] : ["NVIDIA_VISIBLE_DEVICES=all"];
+    const r = container({ env: [...visible, ...env] });
+    if (error === null) {
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      // A legacy image gets every capability, display's modeset node included.
+      expect(r.report.nodes.filter((n) => n !== "nvidia-modeset")).toEqual(ALL_NODES_MIXED);
+    } else {
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain(error);
+    }
+  });
+});
+
+describe("hook: policy", () => {
+  const cases: [string, boolean, string, boolean][] = [
+    ["unprivileged, envvar accepted (default)", false, "", true],
+    ["privileged, envvar accepted (default)", true, "", true],
+    ["unprivileged, envvar refused", false, "accept-nvidia-visible-devices-envvar-when-unprivileged = false\n", false],
+    ["privileged, envvar refused", true, "accept-nvidia-visible-devices-envvar-when-unprivileged = false\n", true],
+  ];
+  test.each(cases)("%s", (_d, privileged, config, gets) => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=all"], privileged, config });
+    expect(r.stderr).toBe("");
+    expect(r.report.nodes).toEqual(gets ? ALL_NODES_MIXED : []);
+  });
+
+  test("volume-mount device list: the mounts decide, the env is ignored", () => {
+    const r = container({
+      env: ["NVIDIA_VISIBLE_DEVICES=all"],
+      config: "accept-nvidia-visible-devices-as-volume-mounts = true\naccept-nvidia-visible-devices-envvar-when-unprivileged = false\n",
+      mounts: [{ destination: "/var/run/nvidia-container-devices/1", source: "/dev/null", type: "bind", options: ["bind", "ro"] }],
+    });
+    expect(r.stderr).toBe("");
+    expect(r.report.nodes).toEqual(["nvidia-uvm", "nvidia-uvm-tools", "nvidia1", "nvidiactl"]);
+  });
+
+  test("MIG config in an unprivileged container is refused", () => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_MIG_CONFIG_DEVICES=all"], fake: mig.dir });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("cannot set NVIDIA_MIG_CONFIG_DEVICES in an unprivileged container");
+  });
+
+  test("MIG config in a privileged container gets the config capability", () => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_MIG_CONFIG_DEVICES=all"], privileged: true, fake: mig.dir });
+    expect(r.stderr).toBe("");
+    expect(r.report.caps).toContain("nvidia-cap1");
+    expect(r.report.migcaps).toContain("capabilities/mig/config");
+  });
+
+  test("the hook refuses cdi mode, telling the user to use the runtime", () => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=all"], config: '[nvidia-container-runtime]\nmode = "cdi"\n' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("use nvidia-container-runtime");
+  });
+});
+
+describe("hook: layouts", () => {
+  test("a non-Debian rootfs gets /usr/lib64, found by name through its ld.so.cache", () => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=0"], debian: false });
+    expect(r.stderr).toBe("");
+    expect(r.report.libs).toEqual(DEFAULT_LIBS);
+    expect(r.report.dl).toEqual(["dlopen libcuda.so.1: OK", "dlopen libnvidia-ml.so.1: OK"]);
+  });
+
+  test("a driver under /run/nvidia/driver (driver root)", () => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=1"], config: '[nvidia-container-cli]\nroot = "/run/nvidia/driver"\n', driverRoot: true });
+    expect(r.stderr).toBe("");
+    expect(r.report.nodes).toEqual(["nvidia-uvm", "nvidia-uvm-tools", "nvidia1", "nvidiactl"]);
+    expect(r.report.libs).toEqual(DEFAULT_LIBS);
+    expect(r.report.dl).toEqual(["dlopen libcuda.so.1: OK", "dlopen libnvidia-ml.so.1: OK"]);
+  });
+});
+
+describe("hook: the host afterwards", () => {
+  test("a GPU container and a failed one leave /dev, the mount table and the ld cache as they were", () => {
+    const snap = () => ({
+      dev: readdirSync("/dev").sort(),
+      mounts: readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ").slice(3, 5).join(" ")).sort(),
+      ldcache: createHash("sha256").update(readFileSync("/etc/ld.so.cache")).digest("hex"),
+      cgroups: readdirSync("/sys/fs/cgroup/devices").sort(),
+    });
+    const before = snap();
+    expect(container({ env: ["NVIDIA_VISIBLE_DEVICES=all"] }).status).toBe(0);
+    expect(container({ env: ["NVIDIA_VISIBLE_DEVICES=9"] }).status).not.toBe(0);
+    expect(snap()).toEqual(before);
+  });
+});
