@@ -45,7 +45,8 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
 
   const lookup = (root: number, path: string, flags: number): number | null => {
     try {
-      return keep(sys.openat2(root, rel(path) || ".", flags, 0, RESOLVE));
+      // RESOLVE_IN_ROOT reads an absolute path from the rootfs, which keeps messages readable.
+      return keep(sys.openat2(root, "/" + rel(path), flags, 0, RESOLVE));
     } catch (e) {
       if (e instanceof SysError && e.errno === 2) return null;
       throw e;
@@ -63,7 +64,7 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
         const parent = fd;
         const name = parts[i];
         undo.push(() => sys.unlinkat(parent, name, AT_REMOVEDIR));
-        next = keep(sys.openat2(root, sub, O_PATH | O_DIRECTORY, 0, RESOLVE));
+        next = keep(sys.openat2(root, "/" + sub, O_PATH | O_DIRECTORY, 0, RESOLVE));
       }
       fd = next;
     }
@@ -78,7 +79,7 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
     const dir = ensureDir(root, parts.join("/"));
     closeSync(sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644));
     undo.push(() => sys.unlinkat(dir, name, 0));
-    return keep(sys.openat2(root, rel(path), O_PATH, 0, RESOLVE));
+    return keep(sys.openat2(root, "/" + rel(path), O_PATH, 0, RESOLVE));
   };
 
   const attach = (tree: number, target: number, what: string) => {

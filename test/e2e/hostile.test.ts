@@ -1,0 +1,102 @@
+// Hostile images: symlinks and odd files in the rootfs must never make the hook touch the host,
+// and a failure half-way must leave no mount and no file behind.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cleanCompiledLibraries, FOUR_H100 } from "../fake/driver";
+import { fakeDriver } from "../helpers";
+import { makeRootfs, runContainer, writeBundle } from "./bundle";
+
+let work: string;
+let fake: ReturnType<typeof fakeDriver>;
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "nvct-hostile-"));
+  fake = fakeDriver(FOUR_H100, "hostile");
+}, 180_000);
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+  fake.remove();
+  cleanCompiledLibraries();
+});
+
+const mounts = () => readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ").slice(3, 5).join(" ")).sort();
+
+let seq = 0;
+function hostile(prepare: (rootfs: string, victim: string) => void, script = "probe dlopen libcuda.so.1; ls /usr/bin | grep -c nvidia") {
+  const dir = join(work, `h${++seq}`);
+  const victim = join(work, `victim${seq}`);
+  mkdirSync(dir);
+  mkdirSync(victim);
+  writeFileSync(join(victim, "keep"), "host file\n");
+  const rootfs = makeRootfs(dir, { debian: true });
+  prepare(rootfs, victim);
+  writeBundle(dir, { env: ["NVIDIA_VISIBLE_DEVICES=all", "LD_PRELOAD=/tmp/evil.so"], script });
+  const before = mounts();
+  const r = runContainer(fake.dir, dir);
+  return { ...r, rootfs, victim, victimFiles: readdirSync(victim).sort(), mountsChanged: JSON.stringify(mounts()) !== JSON.stringify(before) };
+}
+
+describe("hostile images", () => {
+  const escapes: [string, (rootfs: string, victim: string) => void][] = [
+    ["library dir is an absolute symlink to a host dir", (r, v) => {
+      rmSync(join(r, "usr/lib/x86_64-linux-gnu"), { recursive: true, force: true });
+      mkdirSync(join(r, "usr/lib"), { recursive: true });
+      symlinkSync(v, join(r, "usr/lib/x86_64-linux-gnu"));
+    }],
+    ["library dir is a relative symlink climbing out", (r, v) => {
+      mkdirSync(join(r, "usr/lib"), { recursive: true });
+      symlinkSync(`../../../../../../../../../../..${v}`, join(r, "usr/lib/x86_64-linux-gnu"));
+    }],
+    ["/usr/bin is a symlink to a host dir", (r, v) => {
+      rmSync(join(r, "usr/bin"), { recursive: true, force: true });
+      symlinkSync(v, join(r, "usr/bin"));
+    }],
+    ["/etc is a symlink to a host dir (the ld.so.cache write)", (r, v) => {
+      rmSync(join(r, "etc"), { recursive: true, force: true });
+      symlinkSync(v, join(r, "etc"));
+    }],
+    ["the library file itself is a symlink to a host file", (r, v) => {
+      mkdirSync(join(r, "usr/lib/x86_64-linux-gnu"), { recursive: true });
+      symlinkSync(join(v, "keep"), join(r, "usr/lib/x86_64-linux-gnu/libcuda.so.550.54.14"));
+    }],
+    ["ld.so.cache is a symlink to a host file", (r, v) => {
+      symlinkSync(join(v, "keep"), join(r, "etc/ld.so.cache"));
+    }],
+  ];
+  test.each(escapes)("%s: the host is untouched", (_d, prepare) => {
+    const r = hostile(prepare);
+    expect(r.victimFiles).toEqual(["keep"]);
+    expect(readFileSync(join(r.victim, "keep"), "utf8")).toBe("host file\n");
+    expect(r.mountsChanged).toBe(false);
+    // Whatever the image did, anything created landed inside the rootfs, or the start failed.
+    if (r.status === 0) expect(r.stdout).toContain("dlopen libcuda.so.1: OK");
+    else expect(r.stderr).toContain("nvidia-container-runtime-hook: mount error:");
+  });
+
+  test("a failure half-way undoes every mount and file it made", () => {
+    // /usr/bin is a file: the binaries cannot go there, after the libraries went in.
+    const r = hostile((rootfs) => {
+      rmSync(join(rootfs, "usr/bin"), { recursive: true, force: true });
+      writeFileSync(join(rootfs, "usr/bin"), "not a directory\n");
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("nvidia-container-runtime-hook: mount error: failed to open `/usr/bin/nvidia-smi`: ENOTDIR");
+    expect(r.mountsChanged).toBe(false);
+    // The library directories and files it had made for the mounts are gone again.
+    expect(existsSync(join(r.rootfs, "usr/lib"))).toBe(false);
+    expect(existsSync(join(r.rootfs, "lib/firmware"))).toBe(false);
+    expect(readdirSync(join(r.rootfs, "dev"))).toEqual([]);
+  });
+
+  test("a symlink loop in the image is an error, not a hang", () => {
+    const r = hostile((rootfs) => {
+      mkdirSync(join(rootfs, "usr/lib"), { recursive: true });
+      symlinkSync("loop-b", join(rootfs, "usr/lib/x86_64-linux-gnu"));
+      symlinkSync("x86_64-linux-gnu", join(rootfs, "usr/lib/loop-b"));
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("ELOOP");
+    expect(lstatSync(join(r.rootfs, "usr/lib/x86_64-linux-gnu")).isSymbolicLink()).toBe(true);
+  });
+});
