@@ -65,10 +65,37 @@ export function checkOptions(tool: string, def: ArgsDef, argv: string[]): void {
   }
 }
 
-/** Parses argv against a command definition after checking its options. */
-export function parse<T = Record<string, any>>(tool: string, def: ArgsDef, argv: string[]): T & { _: string[] } {
+/** Every value given to option `name` (for repeatable options such as `--require`). */
+export function valuesOf(def: ArgsDef, argv: string[], name: string): string[] {
+  const a = def[name];
+  const shorts = [a?.alias ?? []].flat().filter((x) => x.length === 1);
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const t = argv[i];
+    if (t === "--") break;
+    if (t === `--${name}`) out.push(argv[++i]);
+    else if (t.startsWith(`--${name}=`)) out.push(t.slice(name.length + 3));
+    else if (!t.startsWith("--") && t.length >= 2 && t[0] === "-" && shorts.includes(t[1])) out.push(t.length > 2 ? t.slice(2) : argv[++i]);
+  }
+  return out.filter((v) => v !== undefined);
+}
+
+/**
+ * Parses argv against a command definition after checking its options. Options named `no-*`
+ * are flags of their own (argp's `--no-cgroups`), not negations; `repeatable` options collect
+ * every value into a list.
+ */
+export function parse<T = Record<string, any>>(tool: string, def: ArgsDef, argv: string[], repeatable: string[] = []): T & { _: string[] } {
   checkOptions(tool, def, argv);
-  return parseArgs(argv, def) as unknown as T & { _: string[] };
+  const out = parseArgs(argv, def) as Record<string, any>;
+  for (const [name, a] of Object.entries(def)) {
+    if (name.startsWith("no-") && a.type === "boolean") {
+      const shorts = [a.alias ?? []].flat().map((x) => `-${x}`);
+      out[name] = argv.some((t) => t === `--${name}` || shorts.includes(t)) || undefined;
+    }
+  }
+  for (const name of repeatable) out[name] = valuesOf(def, argv, name);
+  return out as T & { _: string[] };
 }
 
 /** citty's usage text without colour codes: help is read in pipes and logs as often as on a tty. */

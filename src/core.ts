@@ -183,7 +183,7 @@ export function interpretRequest(f: RequestFacts): Request {
 }
 
 export type PlanOp =
-  | { op: "device"; src: string; dst: string; major: number; minor: number; flags: string[] }
+  | { op: "device"; src: string; dst: string; major: number; minor: number; flags: string[]; bind?: boolean }
   | { op: "bind"; kind: "file" | "socket" | "dir"; src: string; dst: string; flags: string[] }
   | { op: "symlink"; dir: string; name: string; target: string }
   | { op: "procfs"; dst: string; files: [string, string][] }

@@ -38,6 +38,35 @@ const listArgs = {
   "mig-monitor": { type: "string", description: "MIG devices to list monitor capability files for (all)" },
 } satisfies ArgsDef;
 
+const configureArgs = {
+  pid: { type: "string", alias: "p", description: "Process ID of the container (required)" },
+  device: { type: "string", alias: "d", description: "Device ids to make available (e.g. all, 0,1, GPU-..., 0:1)" },
+  require: { type: "string", alias: "r", description: "Check a requirement expression (repeatable)" },
+  ldconfig: { type: "string", alias: "l", description: "Accepted for compatibility: nvct writes ld.so.cache itself and runs no ldconfig" },
+  compute: { type: "boolean", alias: "c", description: "Enable compute capability" },
+  utility: { type: "boolean", alias: "u", description: "Enable utility capability" },
+  video: { type: "boolean", alias: "v", description: "Enable video capability" },
+  graphics: { type: "boolean", alias: "g", description: "Enable graphics capability" },
+  display: { type: "boolean", alias: "D", description: "Enable display capability" },
+  ngx: { type: "boolean", alias: "n", description: "Enable ngx capability" },
+  compat32: { type: "boolean", description: "Enable 32-bit compatibility" },
+  "mig-config": { type: "string", description: "MIG devices whose config capability to make available (all)" },
+  "mig-monitor": { type: "string", description: "MIG devices whose monitor capability to make available (all)" },
+  "imex-channel": { type: "string", description: "IMEX channel id to make available (repeatable)" },
+  "no-cgroups": { type: "boolean", description: "Do not write device cgroup rules" },
+  "no-devbind": { type: "boolean", description: "Do not bind-mount device nodes" },
+  "no-persistenced": { type: "boolean", description: "Do not make the persistenced socket available" },
+  "no-fabricmanager": { type: "boolean", description: "Do not make the fabricmanager socket available" },
+  "cuda-compat-mode": { type: "string", description: "mount | ldconfig | disabled (nvct never takes compat libraries from the image)" },
+  "no-cntlibs": { type: "boolean", description: "Accepted for compatibility" },
+  rootfs: { type: "positional", required: false, description: "The container's root filesystem (absolute)" },
+} satisfies ArgsDef;
+
+const configureCmd = defineCommand({
+  meta: { name: "configure", description: "Configure a container with GPU support by exposing device drivers to it." },
+  args: configureArgs,
+});
+
 const info = defineCommand({
   meta: { name: "info", description: "Query the driver and report its information and the devices it detected." },
   args: infoArgs,
@@ -49,7 +78,7 @@ const list = defineCommand({
 const root = defineCommand({
   meta: { name: TOOL, description: "NVIDIA container command-line utility (nvct)" },
   args: globalArgs,
-  subCommands: { info, list },
+  subCommands: { info, list, configure: configureCmd },
 });
 
 interface Globals {
@@ -75,14 +104,15 @@ function globals(a: Record<string, any>): Globals {
   return { driver: { root: rootDir, ldcache: a.ldcache }, debug: a.debug };
 }
 
-/** argp's optional-argument spellings, made explicit for the parser: `-u` alone, `list -d` alone. */
+/** argp's optional-argument spelling made explicit for the parser: `list -d` alone means all. */
 function normalize(argv: string[], flags: string[], dflt: string): string[] {
+  // A following word that is not an option is the value; otherwise the default.
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (flags.includes(a)) {
       const next = argv[i + 1];
-      if (dflt === "" || next === undefined || next.startsWith("-")) out.push(`${flags[flags.length - 1]}=${dflt}`);
+      if (next === undefined || next.startsWith("-")) out.push(`${flags[flags.length - 1]}=${dflt}`);
       else out.push(`${flags[flags.length - 1]}=${argv[++i]}`);
     } else out.push(a);
   }
@@ -169,8 +199,9 @@ function listPaths(g: Globals, a: Record<string, any>, everything: boolean): str
 
 export async function cli(argv: string[], _env: Env, io: Io): Promise<number> {
   try {
-    argv = normalize(argv, ["-u", "--user"], "");
-    const [gargv, rest] = splitAtCommand(globalArgs, argv);
+    // `-u`/`--user` take an optional value (argp): alone they never consume the next word.
+    const [graw, rest] = splitAtCommand({ ...globalArgs, user: { type: "boolean", alias: "u" } }, argv);
+    const gargv = graw.map((a) => (a === "-u" || a === "--user" ? "--user=" : a));
     const ga = parse(TOOL, globalArgs, gargv);
     if (ga.version) {
       io.stdout(VERSION_TEXT);
@@ -181,8 +212,8 @@ export async function cli(argv: string[], _env: Env, io: Io): Promise<number> {
       io[name === undefined && !ga.help ? "stderr" : "stdout"](await usage(root));
       return name === undefined && !ga.help ? 64 : 0;
     }
-    if (name !== "info" && name !== "list") throw new NvctError("usage", `${TOOL}: unknown command \`${name}\``);
-    const cmd = name === "info" ? info : list;
+    const cmd = ({ info, list, configure: configureCmd } as Record<string, any>)[name];
+    if (!cmd) throw new NvctError("usage", `${TOOL}: unknown command \`${name}\``);
     if (wantsHelp(cargv)) {
       io.stdout(await usage(cmd, root));
       return 0;
@@ -190,6 +221,12 @@ export async function cli(argv: string[], _env: Env, io: Io): Promise<number> {
     const g = globals(ga);
     const log = fileLogger(TOOL, g.debug);
     log.debug("command", { argv });
+    if (name === "configure") {
+      const a = parse(TOOL, configureArgs, cargv, ["require", "imex-channel", "device"]);
+      const { configureFromCli } = await import("./configure");
+      configureFromCli(a, g, io.stdin, log);
+      return 0;
+    }
     if (name === "info") {
       const a = parse(TOOL, infoArgs, cargv);
       if (a._.length) throw new NvctError("usage", `${TOOL}: unexpected argument \`${a._[0]}\``);

@@ -109,6 +109,7 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
       switch (op.op) {
         case "device":
         case "bind": {
+          if (op.op === "device" && op.bind === false) break;
           const target = op.op === "bind" && op.kind === "dir" ? ensureDir(root, op.dst) : ensureFile(root, op.dst);
           const tree = keep(sys.cloneTree(op.src));
           sys.setMountAttrs(tree, attrs(op.flags));

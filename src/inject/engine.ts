@@ -24,6 +24,8 @@ export interface ConfigureRequest {
   /** v1 device cgroup dir of the container; null = write no device rules (--no-cgroups). */
   cgroup: string | null;
   env?: Record<string, string | undefined>;
+  /** configure's --no-devbind, --no-persistenced, --no-fabricmanager. */
+  skip?: { devbind?: boolean; persistenced?: boolean; fabricmanager?: boolean };
   log?: (msg: string, data?: unknown) => void;
 }
 
@@ -121,7 +123,11 @@ export function planFor(req: ConfigureRequest): { ops: PlanOp[]; procContents: M
   for (const b of findBinaries(req.driver)) facts.push(["bin", b.group, b.path]);
   const strip = (p: string) => (req.driver.root === "/" ? p : p.slice(req.driver.root.length));
   for (const f of findFirmware(req.driver, inv.driver)) facts.push(["fw", f, strip(f)]);
-  for (const i of findIpcs(req.driver, req.env)) facts.push(["ipc", i.group, i.path, strip(i.path), i.path.endsWith("socket") ? "socket" : "dir"]);
+  for (const i of findIpcs(req.driver, req.env)) {
+    if (req.skip?.persistenced && i.path.includes("nvidia-persistenced")) continue;
+    if (req.skip?.fabricmanager && i.path.includes("nvidia-fabricmanager")) continue;
+    facts.push(["ipc", i.group, i.path, strip(i.path), i.path.endsWith("socket") ? "socket" : "dir"]);
+  }
 
   for (const f of ["version", "params", "registry"]) procFiles.push([f, `/proc/driver/nvidia/${f}`]);
   for (const g of gpus) procFiles.push([`gpus/${g.busId}/information`, `/proc/driver/nvidia/gpus/${g.busId}/information`]);
@@ -138,7 +144,10 @@ export function planFor(req: ConfigureRequest): { ops: PlanOp[]; procContents: M
     procContents.set(host, data);
     facts.push(["procfile", relPath, host]);
   }
-  return { ops: makePlan(facts), procContents };
+  let ops = makePlan(facts);
+  // --no-devbind: the cgroup still allows the nodes; the container makes them itself.
+  if (req.skip?.devbind) ops = ops.map((o) => (o.op === "device" ? { ...o, bind: false } : o));
+  return { ops, procContents };
 }
 
 /** Discovers, plans and applies: the container gets its GPUs or nothing at all. */

@@ -103,3 +103,42 @@ export function runContainer(fake: string, bundle: string, opts: { driverRoot?: 
   const r = spawnSync(FAKEHOST, args, { encoding: "utf8", timeout: 60_000 });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** What the container reports about itself, section by section. */
+export const REPORT = `
+echo "nodes:" $(ls /dev | grep -E '^nvidia' | sort)
+echo "caps:" $(ls /dev/nvidia-caps 2>/dev/null | sort)
+probe open $(ls -d /dev/nvidia[0-9]* /dev/nvidiactl /dev/nvidia-uvm /dev/nvidia-modeset /dev/nvidia-caps/* 2>/dev/null) | sed 's/^/opens: /'
+echo "libs:" $(ls /usr/lib/x86_64-linux-gnu /usr/lib64 2>/dev/null | grep -E '\\.so\\.550' | sort)
+echo "libs32:" $(ls /usr/lib/i386-linux-gnu /usr/lib32 2>/dev/null | grep -E '\\.so\\.550' | sort)
+echo "bins:" $(ls /usr/bin | grep -E '^nvidia' | sort)
+echo "gpus:" $(ls /proc/driver/nvidia/gpus 2>/dev/null)
+echo "migcaps:" $(cd /proc/driver/nvidia 2>/dev/null && find capabilities -type f 2>/dev/null | sort)
+for f in $(ls -d /usr/lib/x86_64-linux-gnu/*.so.550* /usr/lib64/*.so.550* /usr/bin/nvidia-* 2>/dev/null); do probe write $f; done | sed 's/^/ro: /'
+probe dlopen libcuda.so.1 libnvidia-ml.so.1 | sed 's/^/dl: /'
+`;
+
+export interface Report {
+  nodes: string[];
+  caps: string[];
+  opens: string[];
+  libs: string[];
+  libs32: string[];
+  bins: string[];
+  gpus: string[];
+  migcaps: string[];
+  ro: string[];
+  dl: string[];
+}
+
+export function parseReport(out: string): Report {
+  const r: any = { nodes: [], caps: [], opens: [], libs: [], libs32: [], bins: [], gpus: [], migcaps: [], ro: [], dl: [] };
+  for (const line of out.split("\n")) {
+    const m = /^(\w+): ?(.*)$/.exec(line);
+    if (!m || !(m[1] in r)) continue;
+    if (["opens", "ro", "dl"].includes(m[1])) r[m[1]].push(m[2]);
+    else r[m[1]] = m[2].split(" ").filter(Boolean);
+  }
+  return r;
+}
+

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanCompiledLibraries, MIG_ON_ONE, THREE_MIXED } from "../fake/driver";
 import { fakeDriver } from "../helpers";
-import { makeRootfs, runContainer, writeBundle, type BundleOptions } from "./bundle";
+import { makeRootfs, parseReport as parse, REPORT, runContainer, writeBundle, type BundleOptions, type Report } from "./bundle";
 
 let work: string;
 let mixed: ReturnType<typeof fakeDriver>;
@@ -24,44 +24,6 @@ afterAll(() => {
   mig.remove();
   cleanCompiledLibraries();
 });
-
-/** What the container reports about itself, section by section. */
-const REPORT = `
-echo "nodes:" $(ls /dev | grep -E '^nvidia' | sort)
-echo "caps:" $(ls /dev/nvidia-caps 2>/dev/null | sort)
-probe open $(ls -d /dev/nvidia[0-9]* /dev/nvidiactl /dev/nvidia-uvm /dev/nvidia-modeset /dev/nvidia-caps/* 2>/dev/null) | sed 's/^/opens: /'
-echo "libs:" $(ls /usr/lib/x86_64-linux-gnu /usr/lib64 2>/dev/null | grep -E '\\.so\\.550' | sort)
-echo "libs32:" $(ls /usr/lib/i386-linux-gnu /usr/lib32 2>/dev/null | grep -E '\\.so\\.550' | sort)
-echo "bins:" $(ls /usr/bin | grep -E '^nvidia' | sort)
-echo "gpus:" $(ls /proc/driver/nvidia/gpus 2>/dev/null)
-echo "migcaps:" $(cd /proc/driver/nvidia 2>/dev/null && find capabilities -type f 2>/dev/null | sort)
-for f in $(ls -d /usr/lib/x86_64-linux-gnu/*.so.550* /usr/lib64/*.so.550* /usr/bin/nvidia-* 2>/dev/null); do probe write $f; done | sed 's/^/ro: /'
-probe dlopen libcuda.so.1 libnvidia-ml.so.1 | sed 's/^/dl: /'
-`;
-
-interface Report {
-  nodes: string[];
-  caps: string[];
-  opens: string[];
-  libs: string[];
-  libs32: string[];
-  bins: string[];
-  gpus: string[];
-  migcaps: string[];
-  ro: string[];
-  dl: string[];
-}
-
-function parse(out: string): Report {
-  const r: any = { nodes: [], caps: [], opens: [], libs: [], libs32: [], bins: [], gpus: [], migcaps: [], ro: [], dl: [] };
-  for (const line of out.split("\n")) {
-    const m = /^(\w+): ?(.*)$/.exec(line);
-    if (!m || !(m[1] in r)) continue;
-    if (["opens", "ro", "dl"].includes(m[1])) r[m[1]].push(m[2]);
-    else r[m[1]] = m[2].split(" ").filter(Boolean);
-  }
-  return r;
-}
 
 let seq = 0;
 function container(o: Partial<BundleOptions> & { debian?: boolean; fake?: string; driverRoot?: boolean }) {
