@@ -30,9 +30,9 @@ export function capabilities(ptr: usize, len: usize): usize {
   return lower(caps(argString(ptr, len)));
 }
 
-/** ldcache(data: list<u8>) -> result<string, failure>; see ldcache.ts. */
-export function ldcache(ptr: usize, len: usize): usize {
-  return lower(ldc(ptr, len));
+/** ldcache(data: list<u8>, prefixes: string) -> result<string, failure>; see ldcache.ts. */
+export function ldcache(ptr: usize, len: usize, fPtr: usize, fLen: usize): usize {
+  return lower(ldc(ptr, len, argString(fPtr, fLen)));
 }
 
 /** request(input: string) -> result<string, failure>; see request.ts. */

@@ -29,14 +29,29 @@ function bad(why: string): Outcome {
   return Outcome.failure("bad-ldcache", "invalid ld.so.cache: " + why);
 }
 
+/** True when name is `<prefix>.so` or `<prefix>.so.<anything>` for one of the prefixes. */
+function wanted(name: string, prefixes: string[]): bool {
+  if (prefixes.length == 0) return true;
+  for (let i = 0; i < prefixes.length; i++) {
+    const p = prefixes[i];
+    if (name.startsWith(p) && name.length >= p.length + 3 && name.substr(p.length, 3) == ".so") {
+      if (name.length == p.length + 3 || name.charCodeAt(p.length + 3) == 0x2e) return true;
+    }
+  }
+  return false;
+}
+
 /**
- * ldcache(bytes). Reads a glibc ld.so.cache: the `glibc-ld.so.cache1.1` format, alone or after the
- * old `ld.so-1.7.0` table (whose entries it skips; the new table carries the same libraries).
- * Result: `{"entries":[{"name":soname,"path":path,"bits":64|32}...]}` in cache order, for libc6
- * ELF entries only (bits 32 = no 64-bit arch flag). Failures: `bad-ldcache` (bad magic,
- * truncated table, or a string offset outside the file).
+ * ldcache(bytes, prefixes). Reads a glibc ld.so.cache: the `glibc-ld.so.cache1.1` format, alone
+ * or after the old `ld.so-1.7.0` table (whose entries it skips; the new table carries the same
+ * libraries). `prefixes` is a newline-separated list of library stems (`libcuda`): only entries
+ * named `<stem>.so[.*]` are returned; empty = all. Result:
+ * `{"entries":[{"name":soname,"path":path,"bits":64|32}...]}` in cache order, for libc6 ELF
+ * entries only (bits 32 = no 64-bit arch flag). Failures: `bad-ldcache` (bad magic, truncated
+ * table, or a string offset outside the file).
  */
-export function ldcache(p: usize, len: usize): Outcome {
+export function ldcache(p: usize, len: usize, filter: string): Outcome {
+  const prefixes = filter.length > 0 ? filter.split("\n") : new Array<string>();
   let base: usize = 0;
   if (magicAt(p, len, 0, OLD_MAGIC)) {
     if (len < 16) return bad("truncated old header");
@@ -60,7 +75,7 @@ export function ldcache(p: usize, len: usize): Outcome {
     if (name == null || path == null) return bad("unterminated string in entry " + i.toString());
     if ((flags & 0xff) != FLAG_ELF_LIBC6) continue;
     const bits = ARCH64.includes(flags & 0xff00) ? "64" : (flags & 0xff00) == 0 ? "32" : "";
-    if (bits.length == 0) continue;
+    if (bits.length == 0 || !wanted(changetype<string>(name), prefixes)) continue;
     out.push('{"name":' + q(changetype<string>(name)) + ',"path":' + q(changetype<string>(path)) + ',"bits":' + bits + "}");
   }
   return Outcome.success('{"entries":' + joinJson(out) + "}");
@@ -182,9 +197,10 @@ export function ldcacheWrite(p: usize, len: usize, add: string): Outcome {
   let s = NEW_HEADER + n * NEW_ENTRY;
   for (let i: usize = 0; i < n; i++) {
     const e = out + NEW_HEADER + i * NEW_ENTRY;
-    store<i32>(e, entries[i].bits == 64 ? 0x0303 : 0x0003);
-    const nb = names[i];
-    const pb = paths[i];
+    const k = <i32>i;
+    store<i32>(e, entries[k].bits == 64 ? 0x0303 : 0x0003);
+    const nb = names[k];
+    const pb = paths[k];
     store<u32>(e + 4, <u32>s);
     memory.copy(out + s, changetype<usize>(nb), <usize>nb.byteLength);
     s += <usize>nb.byteLength;

@@ -2,6 +2,16 @@
 
 /** JSON string literal of s (quotes included), escaping what JSON requires. */
 export function q(s: string): string {
+  // Most strings need no escaping: one scan, one concatenation (building char by char is slow).
+  let plain = true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c == 0x22 || c == 0x5c) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return '"' + s + '"';
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

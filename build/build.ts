@@ -21,7 +21,8 @@ function run(cmd: string, args: string[]) {
 mkdirSync(out, { recursive: true });
 
 // 1. The core module. The stub runtime never frees: each process makes a handful of decisions.
-run(bin("asc"), ["assembly/index.ts", "-o", "build/out/core.wasm", "--runtime", "stub", "-O3", "--noAssert", "--use", "abort=assembly/abi/abort"]);
+// -Oz: JSC compiles the whole module before its first call, and size is what that costs.
+run(bin("asc"), ["assembly/index.ts", "-o", "build/out/core.wasm", "--runtime", "stub", "-Oz", "--converge", "--noAssert", "--use", "abort=assembly/abi/abort"]);
 
 // 2. The component: embed the WIT world, build the component (jco checks every export's
 // signature against the world), then read its WIT back and compare with the contract.

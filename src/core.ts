@@ -12,7 +12,7 @@ interface Exports {
   requirement(ptr: number, len: number): number;
   devices(ptr: number, len: number): number;
   capabilities(ptr: number, len: number): number;
-  ldcache(ptr: number, len: number): number;
+  ldcache(ptr: number, len: number, fPtr: number, fLen: number): number;
   ldcachewrite(oldPtr: number, oldLen: number, addPtr: number, addLen: number): number;
   request(ptr: number, len: number): number;
   plan(ptr: number, len: number): number;
@@ -21,6 +21,19 @@ interface Exports {
 let core: Exports | undefined;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+let compiling: Promise<WebAssembly.Module> | undefined;
+
+/**
+ * Starts compiling the core off the main thread (JSC compiles a module whole before its first
+ * call); the hook calls this first thing and awaits it just before its first decision.
+ */
+export function preloadCore(): Promise<void> {
+  compiling ??= WebAssembly.compile(readFileSync(wasmPath));
+  return compiling.then((m) => {
+    core ??= new WebAssembly.Instance(m, {}).exports as unknown as Exports;
+  });
+}
 
 function instance(): Exports {
   if (!core) {
@@ -52,7 +65,7 @@ function lift(c: Exports, area: number): [number, number] {
   throw new NvctError(readString(c.memory, area + 4), readString(c.memory, area + 12));
 }
 
-type StringExport = "requirement" | "devices" | "capabilities" | "ldcache" | "request" | "plan";
+type StringExport = "requirement" | "devices" | "capabilities" | "request" | "plan";
 
 /** Calls one single-argument export; returns the parsed ok value or throws NvctError. */
 function call<T>(name: StringExport, arg: string | Uint8Array): T {
@@ -123,9 +136,13 @@ export interface LdCacheEntry {
   bits: 32 | 64;
 }
 
-/** Reads the bytes of a glibc ld.so.cache. */
-export function readLdCache(bytes: Uint8Array): LdCacheEntry[] {
-  return call<{ entries: LdCacheEntry[] }>("ldcache", bytes).entries;
+/** Reads the bytes of a glibc ld.so.cache; with stems, only entries named `<stem>.so[.*]`. */
+export function readLdCache(bytes: Uint8Array, stems: string[] = []): LdCacheEntry[] {
+  const c = instance();
+  const a = put(c, bytes);
+  const b = put(c, stems.join("\n"));
+  const [ptr, len] = lift(c, c.ldcache(a[0], a[1], b[0], b[1]));
+  return (JSON.parse(decoder.decode(new Uint8Array(c.memory.buffer, ptr, len))) as { entries: LdCacheEntry[] }).entries;
 }
 
 /** Adds libraries to a container's ld.so.cache (`old` may be empty or corrupt); returns the new file. */

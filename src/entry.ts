@@ -1,5 +1,7 @@
 // The binary's start: hand the process to main() and exit with its status. argv0 is the name the
 // binary was invoked by (a tool link, or nvct; `bun` when run from source).
+import { mark } from "./trace";
+mark("entry");
 import { processIo } from "./io";
 import { main } from "./main";
 

@@ -3,11 +3,12 @@
 import { defineCommand, type ArgsDef } from "citty";
 import { parse, usage, wantsHelp } from "../args";
 import { configPath, loadConfig } from "../config/config";
-import { interpretRequest } from "../core";
-import { deviceCgroup, isPrivileged, parseState, readSpec, rootfsOf } from "../discover/container";
+import { interpretRequest, preloadCore } from "../core";
+import { deviceCgroup, isPrivileged, parseState, readSpec, rootfsOf, type Spec } from "../discover/container";
 import { NvctError } from "../errors";
 import type { Env, Io } from "../io";
 import { fileLogger } from "../log";
+import { dumpTrace, mark } from "../trace";
 import { VERSION_TEXT } from "../version";
 
 const TOOL = "nvidia-container-runtime-hook";
@@ -25,6 +26,7 @@ const cmd = defineCommand({ meta: { name: TOOL, description: "OCI hook that give
 const goFlags = (argv: string[]) => argv.map((a) => a.replace(/^-(config|debug|version)(=|$)/, "--$1$2"));
 
 export async function hook(argv: string[], env: Env, io: Io): Promise<number> {
+  mark("hook");
   try {
     argv = goFlags(argv);
     if (wantsHelp(argv)) {
@@ -42,14 +44,19 @@ export async function hook(argv: string[], env: Env, io: Io): Promise<number> {
       io.stderr(await usage(cmd));
       return 2;
     }
+    const core = preloadCore();
     const cfg = loadConfig(configPath(a.config, env));
     const log = fileLogger(TOOL, cfg.cli.debug);
     if (!cfg.hook.skipModeDetection && (cfg.runtime.mode === "cdi" || cfg.runtime.mode === "csv")) {
       throw new NvctError("mode", `invoking the hook in ${cfg.runtime.mode} mode is not supported: use nvidia-container-runtime, which handles this mode itself`);
     }
+    mark("config");
     const state = parseState(io.stdin());
     const spec = readSpec(state.bundle);
     const rootfs = rootfsOf(state.bundle, spec);
+    mark("spec");
+    if (!mayRequestDevices(spec, cfg.swarmResource, cfg.acceptVolumeMounts)) return 0;
+    await core;
     const req = interpretRequest({
       env: spec.process?.env ?? [],
       mounts: spec.mounts ?? [],
@@ -62,6 +69,7 @@ export async function hook(argv: string[], env: Env, io: Io): Promise<number> {
         supportedCapabilities: cfg.supportedDriverCapabilities,
       },
     });
+    mark("request");
     if (!req.gpu) {
       log.debug("not a GPU container:", req.reason);
       return 0;
@@ -70,6 +78,7 @@ export async function hook(argv: string[], env: Env, io: Io): Promise<number> {
     // Loaded here so that a container without GPUs never pays for the engine's modules.
     const { configure } = await import("../inject/engine");
     const { sys } = await import("../sys/libc");
+    mark("engine loaded");
     configure(
       {
         pid: state.pid,
@@ -87,12 +96,26 @@ export async function hook(argv: string[], env: Env, io: Io): Promise<number> {
       },
       sys,
     );
+    mark("applied");
     return 0;
   } catch (e) {
     if (!(e instanceof NvctError)) throw e;
     io.stderr(`${TOOL}: ${e.message}\n`);
     return 1;
+  } finally {
+    dumpTrace(env, io.stderr);
   }
+}
+
+/**
+ * A cheap superset of "asks for a GPU": false only when the spec has none of the variables or
+ * mounts a request can come from. Such a container costs no more than reading its spec; every
+ * other one is decided by the core.
+ */
+export function mayRequestDevices(spec: Spec, swarmResource: string, acceptVolumeMounts: boolean): boolean {
+  const names = new Set(["NVIDIA_VISIBLE_DEVICES", "CUDA_VERSION", ...swarmResource.split(",").map((s) => s.trim()).filter(Boolean)]);
+  for (const e of spec.process?.env ?? []) if (names.has(e.slice(0, e.indexOf("=")))) return true;
+  return acceptVolumeMounts && (spec.mounts ?? []).some((m) => m.destination?.startsWith("/var/run/nvidia-container-devices/"));
 }
 
 /** The v1 device cgroup of the container; device rules for cgroup v2 (eBPF) are not written yet. */

@@ -24,7 +24,8 @@ export interface Library {
   soname: string;
 }
 
-export function loadLdCache(r: DriverRoot): LdCacheEntry[] {
+/** Reads the driver root's ld cache: only the driver's libraries unless `all`. */
+export function loadLdCache(r: DriverRoot, all = false): LdCacheEntry[] {
   const file = r.ldcache ?? under(r.root, "/etc/ld.so.cache");
   let bytes: Uint8Array;
   try {
@@ -33,7 +34,7 @@ export function loadLdCache(r: DriverRoot): LdCacheEntry[] {
     throw new NvctError("ldcache", `failed to open \`${file}\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
   }
   try {
-    return readLdCache(bytes);
+    return readLdCache(bytes, all ? [] : Object.values(LIBRARIES).flat());
   } catch (e) {
     throw new NvctError("ldcache", `\`${file}\`: ${(e as Error).message}`, e);
   }
@@ -43,12 +44,22 @@ export function loadLdCache(r: DriverRoot): LdCacheEntry[] {
 export function findLibraries(r: DriverRoot, entries: LdCacheEntry[], version: string): Library[] {
   const out: Library[] = [];
   const seen = new Set<string>();
+  // Index by stem once: this runs cold, in the interpreter, where every loop iteration counts.
+  const byStem = new Map<string, LdCacheEntry[]>();
+  for (const e of entries) {
+    const i = e.name.indexOf(".so.");
+    // `X.so` development links are not SONAMEs: the file is found through its SONAME entry.
+    if (i < 0) continue;
+    const stem = e.name.slice(0, i);
+    const list = byStem.get(stem);
+    if (list) list.push(e);
+    else byStem.set(stem, [e]);
+  }
   for (const bits of [64, 32] as const) {
     for (const [group, names] of Object.entries(LIBRARIES)) {
       for (const name of names) {
-        for (const e of entries) {
-          // `X.so` development links are not SONAMEs: the file is found through its SONAME entry.
-          if (e.bits !== bits || !e.name.startsWith(name + ".so.")) continue;
+        for (const e of byStem.get(name) ?? []) {
+          if (e.bits !== bits) continue;
           const resolved = resolveIn(r.root, e.path);
           if (!resolved || !resolved.endsWith(`.so.${version}`)) continue;
           const path = under(r.root, resolved);

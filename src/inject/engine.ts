@@ -9,6 +9,7 @@ import { NVIDIA_MAJOR } from "../discover/tables";
 import { NvctError } from "../errors";
 import type { Libc } from "../sys/libc";
 import type { NvmlGpu } from "../sys/nvml";
+import { mark } from "../trace";
 import { apply } from "./apply";
 
 export interface ConfigureRequest {
@@ -47,12 +48,14 @@ function node(path: string, major: number, minor: number, need: string, required
 /** Gathers the facts for the core's plan and returns it (no side effects). */
 export function planFor(req: ConfigureRequest): { ops: PlanOp[]; procContents: Map<string, Uint8Array> } {
   const entries = loadLdCache(req.driver);
+  mark("ldcache");
   let inv;
   try {
     inv = readInventory(req.driver, entries);
   } catch (e) {
     throw new NvctError("init", `initialization error: ${(e as Error).message}`, e);
   }
+  mark("nvml inventory");
   let sel;
   try {
     sel = selectDevices(req.devices, inv.gpus);
@@ -76,6 +79,7 @@ export function planFor(req: ConfigureRequest): { ops: PlanOp[]; procContents: M
     }
   }
 
+  mark("select+require");
   const layout = layoutOf(req.rootfs);
   const facts: string[][] = [["layout", layout.lib64, layout.lib32], ["caps", req.caps.join(",")]];
   const majors = procDevices();
@@ -144,7 +148,9 @@ export function planFor(req: ConfigureRequest): { ops: PlanOp[]; procContents: M
     procContents.set(host, data);
     facts.push(["procfile", relPath, host]);
   }
+  mark("facts");
   let ops = makePlan(facts);
+  mark("plan");
   // --no-devbind: the cgroup still allows the nodes; the container makes them itself.
   if (req.skip?.devbind) ops = ops.map((o) => (o.op === "device" ? { ...o, bind: false } : o));
   return { ops, procContents };

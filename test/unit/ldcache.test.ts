@@ -40,6 +40,13 @@ describe("ld.so.cache reader", () => {
     expect(got.length).toBeGreaterThan(10);
   });
 
+  test("with stems, only those libraries: exact stem, .so or .so.*", () => {
+    const got = readLdCache(cache, ["libcuda", "libnvidia-ml"]).map((e) => `${e.name} ${e.bits}`);
+    expect(got.sort()).toEqual(["libcuda.so.1 32", "libcuda.so.1 64", "libnvidia-ml.so.1 32", "libnvidia-ml.so.1 64"]);
+    // libcudadebugger shares the prefix but not the stem.
+    expect(readLdCache(cache, ["libcuda"]).some((e) => e.name.startsWith("libcudadebugger"))).toBe(false);
+  });
+
   test("reads the new table after an old ld.so-1.7.0 one", () => {
     const old = Buffer.alloc(16 + 12 * 2);
     old.write("ld.so-1.7.0\0", 0, "latin1");

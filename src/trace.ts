@@ -1,0 +1,21 @@
+// Phase marks for profiling the hook's start: `NVCT_TRACE=1` prints them to stderr at exit,
+// `NVCT_TRACE=/path` appends them to that file (a hook's stderr is unseen when it succeeds).
+import { appendFileSync } from "node:fs";
+const marks: [string, number][] = [];
+
+export function mark(name: string): void {
+  marks.push([name, performance.now()]);
+}
+
+export function dumpTrace(env: Record<string, string | undefined>, write: (s: string) => void): void {
+  if (!env.NVCT_TRACE) return;
+  let prev = 0;
+  const lines = marks.map(([n, t]) => {
+    const line = `${n.padEnd(24)} ${t.toFixed(2)} ms  +${(t - prev).toFixed(2)}`;
+    prev = t;
+    return line;
+  });
+  const text = lines.join("\n") + "\n\n";
+  if (env.NVCT_TRACE.startsWith("/")) appendFileSync(env.NVCT_TRACE, text);
+  else write(text);
+}
