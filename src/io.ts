@@ -1,3 +1,5 @@
+import { readFileSync, writeSync } from "node:fs";
+
 /** What a tool's main may touch of its process: injectable so tests run tools in-process. */
 export interface Io {
   stdout(s: string): void;
@@ -11,10 +13,25 @@ export type Env = Record<string, string | undefined>;
 /** A tool entry point: argv without the program name; resolves to the exit status. */
 export type Tool = (argv: string[], env: Env, io: Io) => Promise<number>;
 
+/**
+ * Writes all of s to a file descriptor. Not process.stdout: in a compiled Bun binary its first
+ * use sets up stream machinery that costs about 25 ms, more than the rest of the hook.
+ */
+function writeAll(fd: number, s: string): void {
+  let buf = Buffer.from(s);
+  while (buf.length > 0) {
+    try {
+      buf = buf.subarray(writeSync(fd, buf));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+    }
+  }
+}
+
 export const processIo: Io = {
-  stdout: (s) => void process.stdout.write(s),
-  stderr: (s) => void process.stderr.write(s),
-  stdin: () => require("node:fs").readFileSync(0, "utf8"),
+  stdout: (s) => writeAll(1, s),
+  stderr: (s) => writeAll(2, s),
+  stdin: () => readFileSync(0, "utf8"),
 };
 
 /** An Io that records what a tool printed, for tests. */

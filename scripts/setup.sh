@@ -1,0 +1,19 @@
+#!/bin/bash
+# Everything nvct's build, demo and tests need on a fresh Debian machine, as root: the Debian
+# packages (runc and busybox for containers, gcc for the fake driver) when missing, then the npm
+# toolchain (bun, AssemblyScript, jco) from package-lock.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v gcc >/dev/null || need+=(gcc libc6-dev)
+command -v runc >/dev/null || need+=(runc)
+[ -x /bin/busybox ] || need+=(busybox-static)
+command -v unshare >/dev/null || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
