@@ -39,7 +39,7 @@ try {
   const cli = join(top, "dist/bin/nvidia-container-cli");
   process.stdout.write(`\n$ nvidia-container-cli info\n`);
   spawnSync(wrap[0] ?? cli, [...wrap.slice(1), ...(wrap.length ? [cli] : []), "info"], { stdio: "inherit" });
-  process.stdout.write(`\n$ ${runc.join(" ").replace(work, "$WORK")}   # prestart hook: dist/bin/nvidia-container-runtime-hook\n`);
+  process.stdout.write(`\n$ ${runc.join(" ").replaceAll(work, "$WORK")}   # prestart hook: dist/bin/nvidia-container-runtime-hook\n`);
   const r = spawnSync(wrap[0] ?? runc[0], [...wrap.slice(1), ...(wrap.length ? runc : runc.slice(1))], { stdio: "inherit" });
   status = r.status ?? 1;
 } finally {

@@ -8,7 +8,7 @@ import { deviceCgroup, isPrivileged, parseState, readSpec, rootfsOf, type Spec }
 import { NvctError } from "../errors";
 import type { Env, Io } from "../io";
 import { fileLogger } from "../log";
-import { dumpTrace, mark } from "../trace";
+import { mark } from "../trace";
 import { VERSION_TEXT } from "../version";
 
 const TOOL = "nvidia-container-runtime-hook";
@@ -102,8 +102,6 @@ export async function hook(argv: string[], env: Env, io: Io): Promise<number> {
     if (!(e instanceof NvctError)) throw e;
     io.stderr(`${TOOL}: ${e.message}\n`);
     return 1;
-  } finally {
-    dumpTrace(env, io.stderr);
   }
 }
 
