@@ -53,11 +53,18 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
     }
   };
 
+  // Directories resolved once per plan: most files share a handful of them.
+  const dirs = new Map<string, number>();
   const ensureDir = (root: number, path: string): number => {
     const parts = rel(path).split("/").filter(Boolean);
     let fd = root;
     for (let i = 0; i < parts.length; i++) {
       const sub = parts.slice(0, i + 1).join("/");
+      const known = dirs.get(sub);
+      if (known !== undefined) {
+        fd = known;
+        continue;
+      }
       let next = lookup(root, sub, O_PATH | O_DIRECTORY);
       if (next === null) {
         sys.mkdirat(fd, parts[i], 0o755);
@@ -66,17 +73,18 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
         undo.push(() => sys.unlinkat(parent, name, AT_REMOVEDIR));
         next = keep(sys.openat2(root, "/" + sub, O_PATH | O_DIRECTORY, 0, RESOLVE));
       }
+      dirs.set(sub, next);
       fd = next;
     }
     return fd;
   };
 
   const ensureFile = (root: number, path: string): number => {
-    const found = lookup(root, path, O_PATH);
-    if (found !== null) return found;
     const parts = rel(path).split("/");
     const name = parts.pop()!;
     const dir = ensureDir(root, parts.join("/"));
+    const found = lookup(root, path, O_PATH);
+    if (found !== null) return found;
     closeSync(sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644));
     undo.push(() => sys.unlinkat(dir, name, 0));
     return keep(sys.openat2(root, "/" + rel(path), O_PATH, 0, RESOLVE));

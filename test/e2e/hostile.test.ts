@@ -81,7 +81,7 @@ describe("hostile images", () => {
       writeFileSync(join(rootfs, "usr/bin"), "not a directory\n");
     });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain("nvidia-container-runtime-hook: mount error: failed to open `/usr/bin/nvidia-smi`: ENOTDIR");
+    expect(r.stderr).toContain("nvidia-container-runtime-hook: mount error: failed to open `/usr/bin`: ENOTDIR");
     expect(r.mountsChanged).toBe(false);
     // The library directories and files it had made for the mounts are gone again.
     expect(existsSync(join(r.rootfs, "usr/lib"))).toBe(false);
