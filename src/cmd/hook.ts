@@ -4,7 +4,7 @@ import { defineCommand, type ArgsDef } from "citty";
 import { parse, usage, wantsHelp } from "../args";
 import { configPath, loadConfig } from "../config/config";
 import { interpretRequest, preloadCore } from "../core";
-import { deviceCgroup, isPrivileged, parseState, readSpec, rootfsOf, type Spec } from "../discover/container";
+import { deviceCgroup, isPrivileged, parseState, readSpec, rootfsOf, type DeviceCgroup, type Spec } from "../discover/container";
 import { NvctError } from "../errors";
 import type { Env, Io } from "../io";
 import { fileLogger } from "../log";
@@ -116,9 +116,9 @@ export function mayRequestDevices(spec: Spec, swarmResource: string, acceptVolum
   return acceptVolumeMounts && (spec.mounts ?? []).some((m) => m.destination?.startsWith("/var/run/nvidia-container-devices/"));
 }
 
-/** The v1 device cgroup of the container; device rules for cgroup v2 (eBPF) are not written yet. */
-export function requireCgroup(pid: number): string {
+/** The device cgroup of the container (v1 devices controller, or its v2 cgroup). */
+export function requireCgroup(pid: number): DeviceCgroup {
   const cg = deviceCgroup(pid);
-  if (!cg) throw new NvctError("cgroup", `no v1 devices cgroup for pid ${pid}: cgroup v2 device programs are not supported yet (set nvidia-container-cli.no-cgroups = true to skip device rules)`);
+  if (!cg) throw new NvctError("cgroup", `no device cgroup found for pid ${pid} (set nvidia-container-cli.no-cgroups = true to write no device rules)`);
   return cg;
 }

@@ -84,25 +84,41 @@ export function layoutOf(rootfs: string): Layout {
   return { lib64: "/usr/lib64", lib32: isDirIn(rootfs, "/usr/lib32") ? "/usr/lib32" : "/usr/lib" };
 }
 
-/** The container's device cgroup directory (v1), or null where the devices controller is not v1. */
-export function deviceCgroup(pid: number): string | null {
+export interface DeviceCgroup {
+  /** 1: the v1 devices controller (devices.allow); 2: an eBPF device program on the v2 cgroup. */
+  version: 1 | 2;
+  dir: string;
+}
+
+/** Mount points of cgroup filesystems: v1 by controller, and the v2 one. */
+function cgroupMounts(): { v1: Map<string, string>; v2?: string } {
+  const v1 = new Map<string, string>();
+  let v2: string | undefined;
+  for (const m of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const f = m.split(" ");
+    const sep = f.indexOf("-");
+    if (sep < 0) continue;
+    if (f[sep + 1] === "cgroup2") v2 ??= f[4];
+    else if (f[sep + 1] === "cgroup") for (const c of f[sep + 3].split(",")) v1.set(c, f[4]);
+  }
+  return { v1, v2 };
+}
+
+/** The container's device cgroup: v1 when the devices controller is mounted as v1, else v2. */
+export function deviceCgroup(pid: number): DeviceCgroup | null {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/cgroup`, "utf8");
   } catch (e) {
     throw new NvctError("cgroup", `failed to read \`/proc/${pid}/cgroup\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
   }
+  const mounts = cgroupMounts();
+  let unified: string | undefined;
   for (const line of text.split("\n")) {
-    const [, controllers, path] = line.split(":");
-    if (controllers?.split(",").includes("devices")) {
-      const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n");
-      for (const m of mounts) {
-        const f = m.split(" ");
-        const sep = f.indexOf("-");
-        if (sep > 0 && f[sep + 1] === "cgroup" && f[sep + 3]?.split(",").includes("devices")) return join(f[4], path);
-      }
-      return null;
-    }
+    const [id, controllers, path] = line.split(":");
+    if (controllers?.split(",").includes("devices") && mounts.v1.has("devices")) return { version: 1, dir: join(mounts.v1.get("devices")!, path) };
+    if (id === "0" && controllers === "") unified = path;
   }
+  if (unified !== undefined && mounts.v2) return { version: 2, dir: join(mounts.v2, unified) };
   return null;
 }

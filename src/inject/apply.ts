@@ -5,6 +5,8 @@
 import { closeSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeLdCache, type PlanOp } from "../core";
+import type { DeviceCgroup } from "../discover/container";
+import { allowDevicesV2 } from "./devcg2";
 import { NvctError } from "../errors";
 import {
   AT_REMOVEDIR, CLONE_FS, CLONE_NEWNS, MNT_DETACH, MOUNT_ATTRS, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
@@ -15,8 +17,8 @@ export interface ApplyContext {
   pid: number;
   /** The rootfs as a host path (before pivot_root the container's namespace sees it there too). */
   rootfs: string;
-  /** The container's v1 device cgroup directory, or null when none is to be written. */
-  cgroup: string | null;
+  /** The container's device cgroup, or null when no device rule is to be written. */
+  cgroup: DeviceCgroup | null;
   /** Contents of the files the procfs op lists, read in the host before entering the container. */
   procContents: Map<string, Uint8Array>;
   log?: (msg: string, data?: unknown) => void;
@@ -97,14 +99,18 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
 
   try {
     // Device cgroup rules first, from the host's view of cgroupfs.
-    if (ctx.cgroup) {
-      for (const op of ops) {
-        if (op.op !== "device") continue;
-        const rule = `c ${op.major}:${op.minor} rw`;
-        writeFileSync(join(ctx.cgroup, "devices.allow"), rule);
-        undo.push(() => writeFileSync(join(ctx.cgroup!, "devices.deny"), rule));
+    const cg = ctx.cgroup;
+    const rules = ops.flatMap((op) => (op.op === "device" ? [{ type: "c" as const, major: op.major, minor: op.minor, access: "rw" }] : []));
+    if (cg?.version === 1) {
+      for (const r of rules) {
+        const rule = `c ${r.major}:${r.minor} rw`;
+        writeFileSync(join(cg.dir, "devices.allow"), rule);
+        undo.push(() => writeFileSync(join(cg.dir, "devices.deny"), rule));
         log("cgroup allow", rule);
       }
+    } else if (cg?.version === 2 && rules.length > 0) {
+      undo.push(allowDevicesV2(sys, cg.dir, rules));
+      log("cgroup v2 device program", rules);
     }
 
     // Only this thread moves; after this point only synchronous fs calls and FFI are used.

@@ -2,7 +2,7 @@
 // (core), then apply. Facts in, plan out: this module gathers facts and hands them to the core.
 import { readFileSync } from "node:fs";
 import { checkRequirement, makePlan, selectDevices, type PlanOp } from "../core";
-import { layoutOf } from "../discover/container";
+import { layoutOf, type DeviceCgroup } from "../discover/container";
 import { migMinors, readInventory } from "../discover/driver";
 import { controlNodes, findBinaries, findFirmware, findIpcs, findLibraries, loadLdCache, procDevices, statNode, type DriverRoot } from "../discover/files";
 import { NVIDIA_MAJOR } from "../discover/tables";
@@ -22,8 +22,8 @@ export interface ConfigureRequest {
   migMonitor: string;
   imex: string[];
   driver: DriverRoot;
-  /** v1 device cgroup dir of the container; null = write no device rules (--no-cgroups). */
-  cgroup: string | null;
+  /** The container's device cgroup; null = write no device rules (--no-cgroups). */
+  cgroup: DeviceCgroup | null;
   env?: Record<string, string | undefined>;
   /** configure's --no-devbind, --no-persistenced, --no-fabricmanager. */
   skip?: { devbind?: boolean; persistenced?: boolean; fabricmanager?: boolean };

@@ -75,6 +75,8 @@ export const RESOLVE_IN_ROOT = 0x10;
 
 // Syscall numbers of the new mount API and openat2 (the same on x86_64 and aarch64).
 const SYS = { open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432, openat2: 437, mount_setattr: 442 };
+// bpf(2) predates the unified numbering.
+const SYS_BPF: Record<string, number> = { x64: 321, arm64: 280 };
 export const OPEN_TREE_CLONE = 1;
 export const AT_EMPTY_PATH = 0x1000;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -110,6 +112,8 @@ export interface Libc {
   moveMount(fd: number, targetFd: number, subject: string): void;
   /** A new detached tmpfs (fsopen, fsconfig, fsmount) with these MOUNT_ATTR_* bits. */
   tmpfs(options: Record<string, string>, attrs: number): number;
+  /** bpf(2): `attr` is the union bpf_attr for `cmd`, read and written in place. */
+  bpf(cmd: number, attr: Uint8Array, what: string): number;
 }
 
 const makedev = (major: number, minor: number) =>
@@ -189,6 +193,12 @@ export const sys: Libc = {
     const l = libc();
     const empty = ptr(cstr(""));
     call(l, SYS.move_mount, [fd, empty, targetFd, empty, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH], "mount", subject);
+  },
+  bpf(cmd, attr, what) {
+    const l = libc();
+    const nr = SYS_BPF[process.arch];
+    if (nr === undefined) throw new NvctError("sys", `bpf is not supported on ${process.arch}`);
+    return call(l, nr, [cmd, ptr(attr), attr.length], "bpf", what);
   },
   tmpfs(options, attrs) {
     const l = libc();

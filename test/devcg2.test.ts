@@ -1,0 +1,84 @@
+// cgroup v2 device programs against the real kernel: a cgroup on this machine's cgroup2 mount
+// gets a runc-like deny-all program; nvct's replacement must allow exactly its nodes, keep every
+// other decision of the original, and undo back to it.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { allowDevicesV2, attachDeviceProgram, denyAllBut, loadDeviceProgram } from "../src/inject/devcg2";
+import { O_DIRECTORY, O_RDONLY, sys } from "../src/sys/libc";
+
+const cgroup2 = readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")).find((f) => f[f.indexOf("-") + 1] === "cgroup2")?.[4];
+let work: string;
+let cg: string;
+let probe: string;
+
+beforeAll(() => {
+  if (!cgroup2) throw new Error("no cgroup2 mount on this machine: the v2 device tests need one");
+  work = mkdtempSync(join(tmpdir(), "nvct-devcg2-"));
+  probe = join(work, "probe");
+  const r = spawnSync("gcc", ["-O2", "-o", probe, join(import.meta.dir, "e2e/probe.c"), "-ldl"], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(r.stderr);
+  // Device nodes with no driver behind them: ENXIO when allowed, EPERM when the program denies.
+  for (const [name, maj, min] of [["nvidia0", 195, 0], ["nvidia1", 195, 1], ["nvidiactl", 195, 255]] as const) {
+    spawnSync("mknod", [join(work, name), "c", String(maj), String(min)]);
+  }
+  cg = join(cgroup2, `nvct-test-${process.pid}`);
+  mkdirSync(cg);
+}, 60_000);
+afterAll(() => {
+  if (cg && existsSync(cg)) rmdirSync(cg);
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Opens each path from a process inside the test cgroup. */
+function opens(...paths: string[]): string[] {
+  const r = spawnSync("sh", ["-c", `echo $$ > ${cg}/cgroup.procs && exec ${probe} open "$@"`, "sh", ...paths], { encoding: "utf8" });
+  return r.stdout.trim().split("\n");
+}
+
+describe("cgroup v2 device program", () => {
+  test("allow nvct's nodes in front of a runc-like program, then undo", () => {
+    const fd = sys.open(cg, O_RDONLY | O_DIRECTORY);
+    // "runc": /dev/null and /dev/zero only, attached with BPF_F_ALLOW_MULTI as runc does.
+    const runc = loadDeviceProgram(sys, denyAllBut([{ type: "c", major: 1, minor: 3, access: "rwm" }, { type: "c", major: 1, minor: 5, access: "rwm" }]));
+    attachDeviceProgram(sys, fd, runc, 2);
+    const n = (x: string) => join(work, x);
+    expect(opens("/dev/null", "/dev/full", n("nvidia0"))).toEqual(["open /dev/null: OK", "open /dev/full: EPERM", `open ${n("nvidia0")}: EPERM`]);
+
+    const undo = allowDevicesV2(sys, cg, [
+      { type: "c", major: 195, minor: 0, access: "rw" },
+      { type: "c", major: 195, minor: 255, access: "rw" },
+    ]);
+    expect(opens("/dev/null", "/dev/full", n("nvidia0"), n("nvidiactl"), n("nvidia1"))).toEqual([
+      "open /dev/null: OK",
+      "open /dev/full: EPERM",
+      `open ${n("nvidia0")}: ENXIO`,
+      `open ${n("nvidiactl")}: ENXIO`,
+      `open ${n("nvidia1")}: EPERM`,
+    ]);
+    // Only rw was granted: creating the node (mknod access) stays denied.
+    const mk = spawnSync("sh", ["-c", `echo $$ > ${cg}/cgroup.procs && exec mknod ${n("again")} c 195 0`], { encoding: "utf8" });
+    expect(mk.status).not.toBe(0);
+
+    undo();
+    expect(opens(n("nvidia0"), "/dev/null")).toEqual([`open ${n("nvidia0")}: EPERM`, "open /dev/null: OK"]);
+    sys.close(fd);
+  });
+
+  test("a cgroup without a device program is left alone", () => {
+    const free = join(cgroup2!, `nvct-test-free-${process.pid}`);
+    mkdirSync(free);
+    try {
+      const undo = allowDevicesV2(sys, free, [{ type: "c", major: 195, minor: 0, access: "rw" }]);
+      undo();
+    } finally {
+      rmdirSync(free);
+    }
+  });
+
+  test("a bad access letter is an error naming it", () => {
+    expect(() => denyAllBut([{ type: "c", major: 1, minor: 3, access: "rx" }])).toThrow("invalid device access `rx`");
+  });
+});
