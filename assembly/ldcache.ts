@@ -25,6 +25,46 @@ function cstr(p: usize, len: usize, off: usize): string | null {
   return String.UTF8.decodeUnsafe(p + off, end - off, false);
 }
 
+class Entry {
+  constructor(public name: string, public path: string, public bits: i32) {}
+}
+
+/** The libc6 entries of a cache, or why the bytes are not a cache (error non-empty). */
+class Scan {
+  constructor(public entries: Entry[], public error: string) {}
+}
+
+function scan(p: usize, len: usize): Scan {
+  const none = new Array<Entry>();
+  let base: usize = 0;
+  if (magicAt(p, len, 0, OLD_MAGIC)) {
+    if (len < 16) return new Scan(none, "truncated old header");
+    const n = <usize>load<u32>(p + 12);
+    if (n > (len - 16) / OLD_ENTRY) return new Scan(none, "old table runs past the end");
+    base = (16 + n * OLD_ENTRY + 7) & ~(<usize>7);
+  }
+  if (!magicAt(p, len, base, NEW_MAGIC)) return new Scan(none, "missing `" + NEW_MAGIC + "` header");
+  if (len < base + NEW_HEADER) return new Scan(none, "truncated header");
+  const n = <usize>load<u32>(p + base + 20);
+  if (n > (len - base - NEW_HEADER) / NEW_ENTRY) return new Scan(none, "entry table runs past the end");
+  const out = new Array<Entry>();
+  for (let i: usize = 0; i < n; i++) {
+    const e = p + base + NEW_HEADER + i * NEW_ENTRY;
+    const flags = <i32>load<i32>(e);
+    const key = <usize>load<u32>(e + 4) + base;
+    const value = <usize>load<u32>(e + 8) + base;
+    if (key >= len || value >= len) return new Scan(none, "string offset outside the file in entry " + i.toString());
+    const name = cstr(p, len, key);
+    const path = cstr(p, len, value);
+    if (name == null || path == null) return new Scan(none, "unterminated string in entry " + i.toString());
+    if ((flags & 0xff) != FLAG_ELF_LIBC6) continue;
+    const bits = ARCH64.includes(flags & 0xff00) ? 64 : (flags & 0xff00) == 0 ? 32 : 0;
+    if (bits == 0) continue;
+    out.push(new Entry(changetype<string>(name), changetype<string>(path), bits));
+  }
+  return new Scan(out, "");
+}
+
 function bad(why: string): Outcome {
   return Outcome.failure("bad-ldcache", "invalid ld.so.cache: " + why);
 }
@@ -52,31 +92,13 @@ function wanted(name: string, prefixes: string[]): bool {
  */
 export function ldcache(p: usize, len: usize, filter: string): Outcome {
   const prefixes = filter.length > 0 ? filter.split("\n") : new Array<string>();
-  let base: usize = 0;
-  if (magicAt(p, len, 0, OLD_MAGIC)) {
-    if (len < 16) return bad("truncated old header");
-    const n = <usize>load<u32>(p + 12);
-    if (n > (len - 16) / OLD_ENTRY) return bad("old table runs past the end");
-    base = (16 + n * OLD_ENTRY + 7) & ~(<usize>7);
-  }
-  if (!magicAt(p, len, base, NEW_MAGIC)) return bad("missing `" + NEW_MAGIC + "` header");
-  if (len < base + NEW_HEADER) return bad("truncated header");
-  const n = <usize>load<u32>(p + base + 20);
-  if (n > (len - base - NEW_HEADER) / NEW_ENTRY) return bad("entry table runs past the end");
+  const sc = scan(p, len);
+  if (sc.error.length > 0) return bad(sc.error);
   const out = new Array<string>();
-  for (let i: usize = 0; i < n; i++) {
-    const e = p + base + NEW_HEADER + i * NEW_ENTRY;
-    const flags = <i32>load<i32>(e);
-    const key = <usize>load<u32>(e + 4) + base;
-    const value = <usize>load<u32>(e + 8) + base;
-    if (key >= len || value >= len) return bad("string offset outside the file in entry " + i.toString());
-    const name = cstr(p, len, key);
-    const path = cstr(p, len, value);
-    if (name == null || path == null) return bad("unterminated string in entry " + i.toString());
-    if ((flags & 0xff) != FLAG_ELF_LIBC6) continue;
-    const bits = ARCH64.includes(flags & 0xff00) ? "64" : (flags & 0xff00) == 0 ? "32" : "";
-    if (bits.length == 0 || !wanted(changetype<string>(name), prefixes)) continue;
-    out.push('{"name":' + q(changetype<string>(name)) + ',"path":' + q(changetype<string>(path)) + ',"bits":' + bits + "}");
+  for (let i = 0; i < sc.entries.length; i++) {
+    const e = sc.entries[i];
+    if (!wanted(e.name, prefixes)) continue;
+    out.push('{"name":' + q(e.name) + ',"path":' + q(e.path) + ',"bits":' + e.bits.toString() + "}");
   }
   return Outcome.success('{"entries":' + joinJson(out) + "}");
 }
@@ -113,44 +135,10 @@ export function libcmp(a: string, b: string): i32 {
   return j < b.length ? -b.charCodeAt(j) : 0;
 }
 
-class Entry {
-  constructor(public name: string, public path: string, public bits: i32) {}
-}
-
 function entryOrder(x: Entry, y: Entry): i32 {
   const c = libcmp(y.name, x.name); // descending, as ldconfig writes it
   if (c != 0) return c;
   return y.bits - x.bits; // the 64-bit entry (higher flags) first
-}
-
-/** Entries of a cache, or none when the bytes are not one (the writer then starts afresh). */
-function entriesOf(p: usize, len: usize): Entry[] {
-  const out = new Array<Entry>();
-  let base: usize = 0;
-  if (magicAt(p, len, 0, OLD_MAGIC)) {
-    if (len < 16) return out;
-    const n = <usize>load<u32>(p + 12);
-    if (n > (len - 16) / OLD_ENTRY) return out;
-    base = (16 + n * OLD_ENTRY + 7) & ~(<usize>7);
-  }
-  if (!magicAt(p, len, base, NEW_MAGIC) || len < base + NEW_HEADER) return out;
-  const n = <usize>load<u32>(p + base + 20);
-  if (n > (len - base - NEW_HEADER) / NEW_ENTRY) return out;
-  for (let i: usize = 0; i < n; i++) {
-    const e = p + base + NEW_HEADER + i * NEW_ENTRY;
-    const flags = <i32>load<i32>(e);
-    const key = <usize>load<u32>(e + 4) + base;
-    const value = <usize>load<u32>(e + 8) + base;
-    if (key >= len || value >= len) return new Array<Entry>();
-    const name = cstr(p, len, key);
-    const path = cstr(p, len, value);
-    if (name == null || path == null) return new Array<Entry>();
-    if ((flags & 0xff) != FLAG_ELF_LIBC6) continue;
-    const bits = ARCH64.includes(flags & 0xff00) ? 64 : (flags & 0xff00) == 0 ? 32 : 0;
-    if (bits == 0) continue;
-    out.push(new Entry(changetype<string>(name), changetype<string>(path), bits));
-  }
-  return out;
 }
 
 /**
@@ -161,7 +149,8 @@ function entriesOf(p: usize, len: usize): Entry[] {
  * Failures: `bad-ldcache-entry` naming a malformed line.
  */
 export function ldcacheWrite(p: usize, len: usize, add: string): Outcome {
-  const entries = entriesOf(p, len);
+  // A missing or corrupt cache is replaced, as ldconfig would.
+  const entries = scan(p, len).entries;
   const ls = add.split("\n");
   for (let i = 0; i < ls.length; i++) {
     if (ls[i].length == 0) continue;
