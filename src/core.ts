@@ -204,7 +204,8 @@ export type PlanOp =
   | { op: "bind"; kind: "file" | "socket" | "dir"; src: string; dst: string; flags: string[] }
   | { op: "symlink"; dir: string; name: string; target: string }
   | { op: "procfs"; dst: string; files: [string, string][] }
-  | { op: "ldcache"; entries: [string, string, 32 | 64][] };
+  | { op: "ldcache"; entries: [string, string, 32 | 64][]; folders?: string[] }
+  | { op: "chmod"; path: string; mode: number };
 
 /** The plan for a set of facts in the grammar of assembly/plan.ts (one fact per line). */
 export function makePlan(facts: string[][]): PlanOp[] {

@@ -11,7 +11,7 @@ export interface Io {
 export type Env = Record<string, string | undefined>;
 
 /** A tool entry point: argv without the program name; resolves to the exit status. */
-export type Tool = (argv: string[], env: Env, io: Io) => Promise<number>;
+export type Tool = (argv: string[], env: Env, io: Io, argv0?: string) => Promise<number>;
 
 /**
  * Writes all of s to a file descriptor. Not process.stdout: in a compiled Bun binary its first

@@ -41,5 +41,5 @@ export async function main(argv: string[], env: Env, io: Io): Promise<number> {
     rest = more;
   }
   const tool = await TOOLS[name]();
-  return tool(rest, env, io);
+  return tool(rest, env, io, arg0);
 }

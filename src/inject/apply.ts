@@ -2,7 +2,7 @@
 // the rootfs with openat2(RESOLVE_IN_ROOT), mounts are made detached (open_tree / fsmount), given
 // their flags, then moved onto the resolved descriptor: a symlink in the image can never make a
 // mount, a node or a file land outside the rootfs. On any failure, what was done is undone.
-import { closeSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, readdirSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeLdCache, type PlanOp } from "../core";
 import type { DeviceCgroup } from "../discover/container";
@@ -37,6 +37,19 @@ function attrs(flags: string[]): number {
 }
 
 const rel = (p: string) => p.split("/").filter((c) => c && c !== ".").join("/");
+
+/** 32 or 64 from an ELF header read through fd, or 0 when it is not an ELF file. */
+function elfClass(fd: number | null): 32 | 64 | 0 {
+  if (fd === null) return 0;
+  const h = new Uint8Array(5);
+  try {
+    if (readSync(fd, h, 0, 5, 0) < 5) return 0;
+  } catch {
+    return 0;
+  }
+  if (h[0] !== 0x7f || h[1] !== 0x45 || h[2] !== 0x4c || h[3] !== 0x46) return 0;
+  return h[4] === 1 ? 32 : h[4] === 2 ? 64 : 0;
+}
 
 /** Runs the plan; throws NvctError `mount` (with the cause) after undoing every step done. */
 export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
@@ -175,12 +188,29 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
           log("mounted procfs", { dst: op.dst, files: op.files.length });
           break;
         }
+        case "chmod": {
+          const fd = lookup(root, op.path, O_PATH);
+          if (fd === null) throw new NvctError("mount", `no \`${op.path}\` in the container to change the mode of`);
+          chmodSync(`/proc/self/fd/${fd}`, op.mode);
+          break;
+        }
         case "ldcache": {
           const etc = ensureDir(root, "/etc");
+          // update-ldcache --folder: the libraries a folder of the container holds, by file name.
+          const entries = [...op.entries];
+          for (const folder of op.folders ?? []) {
+            const dir = lookup(root, folder, O_PATH | O_DIRECTORY);
+            if (dir === null) continue;
+            for (const name of readdirSync(`/proc/self/fd/${dir}`)) {
+              if (!/^lib.+\.so(\.\d+)+$/.test(name)) continue;
+              const bits = elfClass(lookup(root, `${folder}/${name}`, O_RDONLY));
+              if (bits) entries.push([name, `${folder.replace(/\/+$/, "")}/${name}`, bits]);
+            }
+          }
           let old: Uint8Array | null = null;
           const cur = lookup(root, "/etc/ld.so.cache", O_RDONLY);
           if (cur !== null) old = readFileSync(cur);
-          const bytes = writeLdCache(old ?? new Uint8Array(), op.entries.map(([name, path, bits]) => ({ name, path, bits })));
+          const bytes = writeLdCache(old ?? new Uint8Array(), entries.map(([name, path, bits]) => ({ name, path, bits })));
           const tmp = ".ld.so.cache.nvct";
           try {
             sys.unlinkat(etc, tmp, 0);
@@ -196,7 +226,7 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
             closeSync(f);
             sys.renameat(etc, tmp, etc, "ld.so.cache");
           });
-          log("ld.so.cache updated", { entries: op.entries.length });
+          log("ld.so.cache updated", { entries: entries.length });
           break;
         }
       }

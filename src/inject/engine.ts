@@ -2,13 +2,13 @@
 // (core), then apply. Facts in, plan out: this module gathers facts and hands them to the core.
 import { readFileSync } from "node:fs";
 import { checkRequirement, makePlan, selectDevices, type PlanOp } from "../core";
-import { layoutOf, type DeviceCgroup } from "../discover/container";
+import { layoutOf, type DeviceCgroup, type Layout } from "../discover/container";
 import { migMinors, readInventory } from "../discover/driver";
 import { controlNodes, findBinaries, findFirmware, findIpcs, findLibraries, loadLdCache, procDevices, statNode, type DriverRoot } from "../discover/files";
 import { NVIDIA_MAJOR } from "../discover/tables";
 import { NvctError } from "../errors";
 import type { Libc } from "../sys/libc";
-import type { NvmlGpu } from "../sys/nvml";
+import type { NvmlGpu, NvmlInventory } from "../sys/nvml";
 import { mark } from "../trace";
 import { apply } from "./apply";
 
@@ -25,6 +25,8 @@ export interface ConfigureRequest {
   /** The container's device cgroup; null = write no device rules (--no-cgroups). */
   cgroup: DeviceCgroup | null;
   env?: Record<string, string | undefined>;
+  /** Where the libraries go; default: from the rootfs (Debian multiarch, else lib64/lib32). */
+  layout?: Layout;
   /** configure's --no-devbind, --no-persistenced, --no-fabricmanager. */
   skip?: { devbind?: boolean; persistenced?: boolean; fabricmanager?: boolean };
   log?: (msg: string, data?: unknown) => void;
@@ -46,7 +48,7 @@ function node(path: string, major: number, minor: number, need: string, required
 }
 
 /** Gathers the facts for the core's plan and returns it (no side effects). */
-export function planFor(req: ConfigureRequest): { ops: PlanOp[]; procContents: Map<string, Uint8Array> } {
+export function planFor(req: ConfigureRequest): { ops: PlanOp[]; procContents: Map<string, Uint8Array>; inventory: NvmlInventory } {
   const entries = loadLdCache(req.driver);
   mark("ldcache");
   let inv;
@@ -80,7 +82,7 @@ export function planFor(req: ConfigureRequest): { ops: PlanOp[]; procContents: M
   }
 
   mark("select+require");
-  const layout = layoutOf(req.rootfs);
+  const layout = req.layout ?? layoutOf(req.rootfs);
   const facts: string[][] = [["layout", layout.lib64, layout.lib32], ["caps", req.caps.join(",")]];
   const majors = procDevices();
   for (const c of controlNodes()) {
@@ -153,7 +155,7 @@ export function planFor(req: ConfigureRequest): { ops: PlanOp[]; procContents: M
   mark("plan");
   // --no-devbind: the cgroup still allows the nodes; the container makes them itself.
   if (req.skip?.devbind) ops = ops.map((o) => (o.op === "device" ? { ...o, bind: false } : o));
-  return { ops, procContents };
+  return { ops, procContents, inventory: inv };
 }
 
 /** Discovers, plans and applies: the container gets its GPUs or nothing at all. */

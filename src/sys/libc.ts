@@ -22,6 +22,7 @@ const SYMBOLS = {
   symlinkat: { args: [P, i32, P], returns: i32 },
   unlinkat: { args: [i32, P, i32], returns: i32 },
   renameat: { args: [i32, P, i32, P], returns: i32 },
+  execve: { args: [P, P, P], returns: i32 },
 } as const;
 
 type Symbols = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
@@ -112,6 +113,8 @@ export interface Libc {
   moveMount(fd: number, targetFd: number, subject: string): void;
   /** A new detached tmpfs (fsopen, fsconfig, fsmount) with these MOUNT_ATTR_* bits. */
   tmpfs(options: Record<string, string>, attrs: number): number;
+  /** execve(2): replaces this process (same pid, stdio, exit status); returns only by throwing. */
+  execve(path: string, argv: string[], env: string[]): never;
   /** bpf(2): `attr` is the union bpf_attr for `cmd`, read and written in place. */
   bpf(cmd: number, attr: Uint8Array, what: string): number;
 }
@@ -193,6 +196,21 @@ export const sys: Libc = {
     const l = libc();
     const empty = ptr(cstr(""));
     call(l, SYS.move_mount, [fd, empty, targetFd, empty, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH], "mount", subject);
+  },
+  execve(path, argv, env) {
+    const l = libc();
+    // NULL-terminated arrays of C strings; the buffers stay referenced until the call returns.
+    const strings = [...argv, ...env].map(cstr);
+    const table = (list: Buffer[]) => {
+      const t = new BigUint64Array(list.length + 1);
+      list.forEach((b, i) => (t[i] = BigInt(ptr(b))));
+      return t;
+    };
+    const av = table(strings.slice(0, argv.length));
+    const ev = table(strings.slice(argv.length));
+    const file = cstr(path);
+    check(l, l.execve(ptr(file), ptr(av), ptr(ev)), "execute", path);
+    throw new SysError("execute", path, 0);
   },
   bpf(cmd, attr, what) {
     const l = libc();

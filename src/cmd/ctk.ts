@@ -1,0 +1,132 @@
+// nvidia-ctk: `cdi generate`, `cdi list`, `hook <name>` (runtime configure and system commands
+// are not built yet: asking for them is an error that says so).
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { defineCommand, type ArgsDef } from "citty";
+import { parse, usage, wantsHelp } from "../args";
+import { NvctError } from "../errors";
+import type { Env, Io } from "../io";
+import { VERSION_TEXT } from "../version";
+
+const TOOL = "nvidia-ctk";
+
+const generateArgs = {
+  output: { type: "string", description: "Write the spec to this file (atomically) instead of stdout" },
+  format: { type: "string", description: "yaml | json (default: from the output's extension, else yaml)" },
+  mode: { type: "string", description: "auto | nvml (management, csv, wsl are not supported)" },
+  "device-name-strategy": { type: "string", description: "index | uuid | type-index (default index)" },
+  "driver-root": { type: "string", description: "The driver's root (default /)" },
+  "dev-root": { type: "string", description: "Where the device nodes are (default /)" },
+  vendor: { type: "string", description: "The vendor of the kind (default nvidia.com)" },
+  class: { type: "string", description: "The class of the kind (default gpu)" },
+  "nvidia-cdi-hook-path": { type: "string", description: "The nvidia-cdi-hook the spec's hooks run (default /usr/bin/nvidia-cdi-hook)" },
+  "nvidia-ctk-path": { type: "string", description: "Deprecated spelling of --nvidia-cdi-hook-path" },
+  "ldconfig-path": { type: "string", description: "Accepted for compatibility: nvct's hook runs no ldconfig" },
+} satisfies ArgsDef;
+
+const listArgs = {
+  "spec-dir": { type: "string", description: "A directory of CDI specs (repeatable; default /etc/cdi, /var/run/cdi)" },
+} satisfies ArgsDef;
+
+const generateCmd = defineCommand({ meta: { name: "generate", description: "Generate a CDI spec for the NVIDIA devices of this machine" }, args: generateArgs });
+const listCmd = defineCommand({ meta: { name: "list", description: "List the CDI devices of the spec directories" }, args: listArgs });
+const cdiCmd = defineCommand({ meta: { name: "cdi", description: "Container Device Interface specs" }, subCommands: { generate: generateCmd, list: listCmd } });
+const hookCmd = defineCommand({ meta: { name: "hook", description: "createContainer hooks (create-symlinks, update-ldcache, chmod)" } });
+const top = defineCommand({ meta: { name: TOOL, description: "NVIDIA Container Toolkit CLI (nvct)" }, subCommands: { cdi: cdiCmd, hook: hookCmd } });
+
+const NAME = /^[a-z0-9][a-z0-9.-]*$/;
+
+async function generate(argv: string[], io: Io): Promise<number> {
+  const a = parse(TOOL, generateArgs, argv);
+  if (a._.length) throw new NvctError("usage", `unexpected argument \`${a._[0]}\``);
+  const mode = a.mode ?? "auto";
+  if (mode !== "auto" && mode !== "nvml") throw new NvctError("usage", `unsupported --mode \`${mode}\`: want auto or nvml`);
+  const strategy = a["device-name-strategy"] ?? "index";
+  if (!["index", "uuid", "type-index"].includes(strategy)) throw new NvctError("usage", `invalid --device-name-strategy \`${strategy}\`: want index, uuid or type-index`);
+  const output: string | undefined = a.output;
+  const format = a.format ?? (output?.endsWith(".json") ? "json" : "yaml");
+  if (format !== "yaml" && format !== "json") throw new NvctError("usage", `invalid --format \`${format}\`: want yaml or json`);
+  const vendor = a.vendor ?? "nvidia.com";
+  const klass = a.class ?? "gpu";
+  if (!NAME.test(vendor) || !vendor.includes(".")) throw new NvctError("usage", `invalid --vendor \`${vendor}\`: want a domain such as nvidia.com`);
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/.test(klass)) throw new NvctError("usage", `invalid --class \`${klass}\``);
+  for (const k of ["driver-root", "dev-root", "nvidia-cdi-hook-path", "nvidia-ctk-path"] as const) {
+    if (a[k] !== undefined && !String(a[k]).startsWith("/")) throw new NvctError("usage", `invalid --${k} \`${a[k]}\`: want an absolute path`);
+  }
+  const { generateSpec } = await import("../cdi/generate");
+  let spec;
+  try {
+    spec = generateSpec({
+      driver: { root: a["driver-root"] ?? "/" },
+      devRoot: a["dev-root"] ?? "/",
+      vendor,
+      class: klass,
+      strategy,
+      hookPath: a["nvidia-cdi-hook-path"] ?? a["nvidia-ctk-path"] ?? "/usr/bin/nvidia-cdi-hook",
+    });
+  } catch (e) {
+    throw new NvctError("generate", `failed to generate the CDI spec: ${(e as Error).message}`, e);
+  }
+  const text = format === "json" ? JSON.stringify(spec, null, 2) + "\n" : Bun.YAML.stringify(spec, null, 2) + "\n";
+  if (!output) {
+    io.stdout(text);
+    return 0;
+  }
+  mkdirSync(dirname(output), { recursive: true });
+  const tmp = join(dirname(output), `.${output.split("/").pop()}.nvct-${process.pid}`);
+  try {
+    writeFileSync(tmp, text, { mode: 0o644 });
+    renameSync(tmp, output);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new NvctError("generate", `failed to write \`${output}\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
+  }
+  return 0;
+}
+
+async function list(argv: string[], io: Io): Promise<number> {
+  const a = parse(TOOL, listArgs, argv, ["spec-dir"]);
+  const dirs = (a["spec-dir"] as string[]).length ? (a["spec-dir"] as string[]) : ["/etc/cdi", "/var/run/cdi"];
+  const { loadSpecs } = await import("../cdi/inject");
+  const names = new Set<string>();
+  for (const { spec } of loadSpecs(dirs)) for (const d of spec.devices) names.add(`${spec.kind}=${d.name}`);
+  io.stdout([...names].map((n) => n + "\n").join(""));
+  return 0;
+}
+
+export async function ctk(argv: string[], env: Env, io: Io): Promise<number> {
+  try {
+    const [group, sub, ...rest] = argv;
+    if (group === "--version" || group === "-V" || group === "-v") {
+      io.stdout(VERSION_TEXT);
+      return 0;
+    }
+    if (group === undefined || ((group === "--help" || group === "-h") && sub === undefined)) {
+      io[group ? "stdout" : "stderr"](await usage(top));
+      return group ? 0 : 2;
+    }
+    if (group === "hook") {
+      const { cdiHook } = await import("./cdihook");
+      return cdiHook(argv.slice(1), env, io, `${TOOL} hook`);
+    }
+    if (group === "cdi") {
+      const cmd = sub === "generate" ? generateCmd : sub === "list" ? listCmd : undefined;
+      if (sub === undefined || sub === "--help" || sub === "-h") {
+        io.stdout(await usage(cdiCmd, top));
+        return sub === undefined ? 2 : 0;
+      }
+      if (!cmd) throw new NvctError("usage", `unknown command \`cdi ${sub}\` (want generate or list)`);
+      if (wantsHelp(rest)) {
+        io.stdout(await usage(cmd, cdiCmd));
+        return 0;
+      }
+      return sub === "generate" ? generate(rest, io) : list(rest, io);
+    }
+    if (["runtime", "system", "config"].includes(group)) throw new NvctError("usage", `\`${group}\` is not built in nvct yet`);
+    throw new NvctError("usage", `unknown command \`${group}\``);
+  } catch (e) {
+    if (!(e instanceof NvctError)) throw e;
+    io.stderr(`${TOOL}: ${e.message}\n`);
+    return e.code === "usage" ? 2 : 1;
+  }
+}
