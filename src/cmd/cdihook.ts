@@ -82,7 +82,8 @@ export async function cdiHook(argv: string[], _env: Env, io: Io, tool = "nvidia-
     const rootfs = rootfsOf(state.bundle, readSpec(state.bundle));
     const { apply } = await import("../inject/apply");
     const { sys } = await import("../sys/libc");
-    apply(ops, { pid: state.pid, rootfs, cgroup: null, procContents: new Map() }, sys);
+    // createContainer hooks run in the container's mount namespace already, before pivot_root.
+    apply(ops, { pid: null, rootfs, cgroup: null, procContents: new Map() }, sys);
     return 0;
   } catch (e) {
     if (!(e instanceof NvctError)) throw e;

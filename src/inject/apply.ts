@@ -14,7 +14,8 @@ import {
 } from "../sys/libc";
 
 export interface ApplyContext {
-  pid: number;
+  /** The container's pid, whose mount namespace to enter; null when already in it (CDI hooks). */
+  pid: number | null;
   /** The rootfs as a host path (before pivot_root the container's namespace sees it there too). */
   rootfs: string;
   /** The container's device cgroup, or null when no device rule is to be written. */
@@ -127,9 +128,11 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
     }
 
     // Only this thread moves; after this point only synchronous fs calls and FFI are used.
-    const ns = keep(sys.open(`/proc/${ctx.pid}/ns/mnt`, O_RDONLY));
-    sys.unshare(CLONE_FS);
-    sys.setns(ns, CLONE_NEWNS);
+    if (ctx.pid !== null) {
+      const ns = keep(sys.open(`/proc/${ctx.pid}/ns/mnt`, O_RDONLY));
+      sys.unshare(CLONE_FS);
+      sys.setns(ns, CLONE_NEWNS);
+    }
     const root = keep(sys.open(ctx.rootfs, O_PATH | O_DIRECTORY));
 
     for (const op of ops) {

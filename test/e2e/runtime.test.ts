@@ -1,0 +1,151 @@
+// nvidia-container-runtime under runc in the fake host, as docker and containerd drive it
+// (create through the shim, then start): legacy mode, CDI mode from nvct's generated spec and
+// from a spec written by hand in the reference's style; errors leave config.json as it was.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cleanCompiledLibraries, THREE_MIXED } from "../fake/driver";
+import { BIN, FAKEHOST, fakeDriver, inFakeHost } from "../helpers";
+import { validate } from "../schema";
+import { makeRootfs, parseReport, REPORT, writeBundle } from "./bundle";
+
+const SHIM = join(BIN, "nvidia-container-runtime");
+let work: string;
+let fake: ReturnType<typeof fakeDriver>;
+let specDir: string;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "nvct-runtime-"));
+  fake = fakeDriver(THREE_MIXED, "runtime");
+  specDir = join(work, "cdi");
+  const g = inFakeHost(fake.dir, [join(BIN, "nvidia-ctk"), "cdi", "generate", "--output", join(specDir, "nvidia.yaml"), "--nvidia-cdi-hook-path", join(BIN, "nvidia-cdi-hook")]);
+  if (g.status !== 0) throw new Error(g.stderr);
+}, 180_000);
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+  fake.remove();
+  cleanCompiledLibraries();
+});
+
+let seq = 0;
+function viaShim(o: { env?: string[]; annotations?: Record<string, string>; config: string; logJson?: boolean; prepare?: (dir: string) => void }) {
+  const dir = join(work, `b${++seq}`);
+  mkdirSync(dir);
+  makeRootfs(dir, { debian: seq % 2 === 0 });
+  writeBundle(dir, { env: o.env, script: REPORT, hook: null });
+  if (o.annotations) {
+    const spec = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    spec.annotations = o.annotations;
+    writeFileSync(join(dir, "config.json"), JSON.stringify(spec));
+  }
+  o.prepare?.(dir);
+  const cfg = join(dir, "config.toml");
+  writeFileSync(cfg, o.config);
+  const before = readFileSync(join(dir, "config.json"), "utf8");
+  const log = join(dir, "runc.log");
+  const extra = o.logJson ? ["--log", log, "--log-format", "json"] : [];
+  const r = spawnSync(FAKEHOST, [fake.dir, "--", join(import.meta.dir, "runtime.sh"), SHIM, join(dir, "state"), dir, `nvct-rt-${process.pid}-${seq}`, ...extra], {
+    encoding: "utf8",
+    env: { ...process.env, NVIDIA_CTK_CONFIG_FILE_PATH: cfg, PATH: `${BIN}:${process.env.PATH}` },
+    timeout: 60_000,
+  });
+  const after = readFileSync(join(dir, "config.json"), "utf8");
+  let spec: any = null;
+  try {
+    spec = JSON.parse(after);
+  } catch {}
+  return { ...r, report: parseReport(r.stdout), before, after, spec, log };
+}
+
+const cdiConfig = (mode: string) => `[nvidia-container-runtime]\nmode = "${mode}"\n[nvidia-container-runtime.modes.cdi]\nspec-dirs = ["${join(tmpdir(), "nonexistent-cdi")}", "SPECDIR"]\n`;
+const withDir = (c: string) => c.replace("SPECDIR", specDir);
+
+describe("nvidia-container-runtime", () => {
+  test("legacy mode: adds nvct's prestart hook; the container gets its GPUs; config.json validates", () => {
+    const r = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=1"], config: '[nvidia-container-runtime]\nmode = "legacy"\n', logJson: true });
+    expect(r.stdout).toContain("shim-exit: 0");
+    expect(r.report.nodes).toEqual(["nvidia-uvm", "nvidia-uvm-tools", "nvidia1", "nvidiactl"]);
+    expect(r.spec.hooks.prestart).toEqual([{ path: join(BIN, "nvidia-container-runtime-hook"), args: [join(BIN, "nvidia-container-runtime-hook"), "prestart"] }]);
+    expect(validate(r.spec, "oci/config-schema.json")).toEqual([]);
+    const lines = readFileSync(r.log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ level: "info", msg: `nvidia-container-runtime: using legacy mode for bundle ${join(work, `b${seq}`)}` });
+  });
+
+  test("cdi mode: NVIDIA_VISIBLE_DEVICES=0 from nvct's generated spec; hooks make libcuda.so.1 loadable", () => {
+    const r = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=0"], config: withDir(cdiConfig("cdi")) });
+    expect(r.stderr).not.toContain("error");
+    expect(r.stdout).toContain("shim-exit: 0");
+    expect(r.report.nodes).toEqual(["nvidia-modeset", "nvidia-uvm", "nvidia-uvm-tools", "nvidia0", "nvidiactl"]);
+    expect(r.report.opens).toContain("open /dev/nvidia0: ENXIO");
+    expect(r.report.dl).toEqual(["dlopen libcuda.so.1: OK", "dlopen libnvidia-ml.so.1: OK"]);
+    expect(r.spec.process.env).toContain("NVIDIA_VISIBLE_DEVICES=void");
+    expect(validate(r.spec, "oci/config-schema.json")).toEqual([]);
+    // The hooks carry their own environment: nothing of the image's reaches them.
+    for (const h of r.spec.hooks.createContainer) expect(h.env).toEqual(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]);
+  });
+
+  test("auto mode with a qualified name in an annotation: cdi", () => {
+    const r = viaShim({ annotations: { "cdi.k8s.io/gpus": "nvidia.com/gpu=2" }, config: withDir(cdiConfig("auto")) });
+    expect(r.stdout).toContain("shim-exit: 0");
+    expect(r.report.nodes).toContain("nvidia3");
+    expect(r.report.nodes).not.toContain("nvidia0");
+    expect(r.spec.hooks.prestart).toBeUndefined();
+  });
+
+  test("auto mode with an index: legacy, the hook gives the devices", () => {
+    const r = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=2"], config: withDir(cdiConfig("auto")) });
+    expect(r.report.nodes).toEqual(["nvidia-uvm", "nvidia-uvm-tools", "nvidia3", "nvidiactl"]);
+    expect(r.spec.hooks.prestart.length).toBe(1);
+  });
+
+  test("a spec written by hand in the reference's style (0.5.0, nvidia-ctk hook) is consumed", () => {
+    const hand = join(work, "hand-cdi");
+    mkdirSync(hand, { recursive: true });
+    const ctk = join(BIN, "nvidia-ctk");
+    writeFileSync(join(hand, "nvidia.json"), JSON.stringify({
+      cdiVersion: "0.5.0",
+      kind: "example.com/gpu",
+      devices: [{ name: "gpu1", containerEdits: { deviceNodes: [{ path: "/dev/nvidia1" }] } }],
+      containerEdits: {
+        env: ["NVIDIA_VISIBLE_DEVICES=void"],
+        deviceNodes: [{ path: "/dev/nvidiactl" }],
+        mounts: [{ hostPath: "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.550.54.14", containerPath: "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.550.54.14", options: ["ro", "nosuid", "nodev", "bind"] }],
+        hooks: [
+          { hookName: "createContainer", path: ctk, args: ["nvidia-ctk", "hook", "create-symlinks", "--link", "libnvidia-ml.so.550.54.14::/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1"] },
+          { hookName: "createContainer", path: ctk, args: ["nvidia-ctk", "hook", "update-ldcache", "--folder", "/usr/lib/x86_64-linux-gnu"] },
+        ],
+      },
+    }));
+    const r = viaShim({ annotations: { "cdi.k8s.io/x": "example.com/gpu=gpu1" }, config: `[nvidia-container-runtime]\nmode = "cdi"\n[nvidia-container-runtime.modes.cdi]\nspec-dirs = ["${hand}"]\n` });
+    expect(r.stdout).toContain("shim-exit: 0");
+    expect(r.report.nodes).toEqual(["nvidia1", "nvidiactl"]);
+    expect(r.report.dl[1]).toBe("dlopen libnvidia-ml.so.1: OK");
+  });
+
+  test("an unknown CDI device: an error naming it, config.json unchanged, nothing started", () => {
+    const r = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=7"], config: withDir(cdiConfig("cdi")) });
+    expect(r.stderr).toContain("nvidia-container-runtime: unresolvable CDI device `nvidia.com/gpu=7`");
+    expect(r.stdout).toContain("shim-exit: 1");
+    expect(r.after).toBe(r.before);
+  });
+
+  test("an unreadable spec: an error naming the bundle, config.json unchanged", () => {
+    const r = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=0"], config: '[nvidia-container-runtime]\nmode = "legacy"\n', prepare: (d) => writeFileSync(join(d, "config.json"), "{not json") });
+    expect(r.stderr).toContain(`failed to load the OCI spec of bundle \`${join(work, `b${seq}`)}\``);
+    expect(r.after).toBe("{not json");
+  });
+
+  test("other commands pass straight through to runc", () => {
+    const r = inFakeHost(fake.dir, [SHIM, "--version"]);
+    expect(r.stdout).toContain("runc version");
+    expect(r.status).toBe(0);
+  });
+
+  test("an unknown mode is an error naming it", () => {
+    const r = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=0"], config: '[nvidia-container-runtime]\nmode = "magic"\n' });
+    expect(r.stderr).toContain("unsupported mode `magic`");
+    expect(r.after).toBe(r.before);
+  });
+});
