@@ -1,6 +1,6 @@
 // The glibc ld.so.cache format, read from bytes the host hands over.
 import { Outcome } from "./abi";
-import { joinJson, q } from "./text";
+import { joinJson, parseHex, q } from "./text";
 
 const OLD_MAGIC = "ld.so-1.7.0";
 const NEW_MAGIC = "glibc-ld.so.cache1.1";
@@ -25,9 +25,13 @@ function cstr(p: usize, len: usize, off: usize): string | null {
   return String.UTF8.decodeUnsafe(p + off, end - off, false);
 }
 
+/** One entry as the file has it; bits is 64, 32, or 0 for entries nvct does not report. */
 class Entry {
-  constructor(public name: string, public path: string, public bits: i32) {}
+  constructor(public name: string, public path: string, public bits: i32, public flags: i32, public osv: u32, public hwcap: u64) {}
 }
+
+// glibc-hwcaps entries point into an extension section the writer does not reproduce.
+const HWCAP_EXTENSION: u64 = 1 << 62;
 
 /** The libc6 entries of a cache, or why the bytes are not a cache (error non-empty). */
 class Scan {
@@ -57,10 +61,9 @@ function scan(p: usize, len: usize): Scan {
     const name = cstr(p, len, key);
     const path = cstr(p, len, value);
     if (name == null || path == null) return new Scan(none, "unterminated string in entry " + i.toString());
-    if ((flags & 0xff) != FLAG_ELF_LIBC6) continue;
-    const bits = ARCH64.includes(flags & 0xff00) ? 64 : (flags & 0xff00) == 0 ? 32 : 0;
-    if (bits == 0) continue;
-    out.push(new Entry(changetype<string>(name), changetype<string>(path), bits));
+    let bits = ARCH64.includes(flags & 0xff00) ? 64 : (flags & 0xff00) == 0 ? 32 : 0;
+    if ((flags & 0xff) != FLAG_ELF_LIBC6) bits = 0;
+    out.push(new Entry(changetype<string>(name), changetype<string>(path), bits, flags, load<u32>(e + 12), load<u64>(e + 16)));
   }
   return new Scan(out, "");
 }
@@ -97,7 +100,7 @@ export function ldcache(p: usize, len: usize, filter: string): Outcome {
   const out = new Array<string>();
   for (let i = 0; i < sc.entries.length; i++) {
     const e = sc.entries[i];
-    if (!wanted(e.name, prefixes)) continue;
+    if (e.bits == 0 || !wanted(e.name, prefixes)) continue;
     out.push('{"name":' + q(e.name) + ',"path":' + q(e.path) + ',"bits":' + e.bits.toString() + "}");
   }
   return Outcome.success('{"entries":' + joinJson(out) + "}");
@@ -138,31 +141,38 @@ export function libcmp(a: string, b: string): i32 {
 function entryOrder(x: Entry, y: Entry): i32 {
   const c = libcmp(y.name, x.name); // descending, as ldconfig writes it
   if (c != 0) return c;
-  return y.bits - x.bits; // the 64-bit entry (higher flags) first
+  return y.flags - x.flags; // as ldconfig: higher flags (the 64-bit entry) first
 }
 
 /**
  * ldcachewrite(old, add). `old` is the container's current cache (any bytes: a missing or corrupt
- * cache counts as empty); `add` has one `soname<TAB>path<TAB>32|64` line per library to add. An
- * added entry replaces an old one of the same name and width. Result: a glibc-ld.so.cache1.1 file
- * (little-endian, no extensions) with entries in the loader's search order.
- * Failures: `bad-ldcache-entry` naming a malformed line.
+ * cache counts as empty); `add` has one `soname<TAB>path<TAB>width` line per library, width `32`
+ * or `64` (x86 flags) or the entry's flags in hex (`0x0a03` for aarch64). An added entry replaces
+ * an old one of the same name and flags. Old entries are kept as they were (flags, osversion,
+ * hwcap), except glibc-hwcaps ones, whose extension section is not written (the loader then
+ * uses the baseline library). Result: a glibc-ld.so.cache1.1 file (little-endian) with entries in
+ * the loader's search order. Failures: `bad-ldcache-entry` naming a malformed line.
  */
 export function ldcacheWrite(p: usize, len: usize, add: string): Outcome {
   // A missing or corrupt cache is replaced, as ldconfig would.
-  const entries = scan(p, len).entries;
+  const scanned = scan(p, len).entries;
+  const entries = new Array<Entry>();
+  for (let i = 0; i < scanned.length; i++) if ((scanned[i].hwcap & HWCAP_EXTENSION) == 0) entries.push(scanned[i]);
   const ls = add.split("\n");
   for (let i = 0; i < ls.length; i++) {
     if (ls[i].length == 0) continue;
     const f = ls[i].split("\t");
-    if (f.length != 3 || (f[2] != "32" && f[2] != "64") || f[0].length == 0 || !f[1].startsWith("/")) {
+    const w = f.length == 3 ? f[2] : "";
+    const flags: i64 = w == "64" ? 0x0303 : w == "32" ? 0x0003 : w.startsWith("0x") ? parseHex(w.substring(2)) : -1;
+    if (f.length != 3 || flags < 0 || f[0].length == 0 || !f[1].startsWith("/")) {
       return Outcome.failure("bad-ldcache-entry", "invalid ld.so.cache entry `" + ls[i] + "`");
     }
-    const bits = f[2] == "32" ? 32 : 64;
     for (let k = entries.length - 1; k >= 0; k--) {
-      if (entries[k].name == f[0] && entries[k].bits == bits) entries.splice(k, 1);
+      if (entries[k].name == f[0] && entries[k].flags == <i32>flags) entries.splice(k, 1);
     }
-    entries.push(new Entry(f[0], f[1], bits));
+    const fl = <i32>flags;
+    const bits = ARCH64.includes(fl & 0xff00) ? 64 : 32;
+    entries.push(new Entry(f[0], f[1], bits, fl, 0, 0));
   }
   entries.sort(entryOrder);
   const names = new Array<ArrayBuffer>();
@@ -187,7 +197,9 @@ export function ldcacheWrite(p: usize, len: usize, add: string): Outcome {
   for (let i: usize = 0; i < n; i++) {
     const e = out + NEW_HEADER + i * NEW_ENTRY;
     const k = <i32>i;
-    store<i32>(e, entries[k].bits == 64 ? 0x0303 : 0x0003);
+    store<i32>(e, entries[k].flags);
+    store<u32>(e + 12, entries[k].osv);
+    store<u64>(e + 16, entries[k].hwcap);
     const nb = names[k];
     const pb = paths[k];
     store<u32>(e + 4, <u32>s);

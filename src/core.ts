@@ -149,7 +149,9 @@ export function readLdCache(bytes: Uint8Array, stems: string[] = []): LdCacheEnt
 export function writeLdCache(old: Uint8Array, add: LdCacheEntry[]): Uint8Array {
   const c = instance();
   const a = put(c, old);
-  const b = put(c, add.map((e) => `${e.name}\t${e.path}\t${e.bits}`).join("\n"));
+  // Entry flags: libc6 plus the architecture's 64-bit flag (x86-64 0x0300, aarch64 0x0a00).
+  const width = (bits: 32 | 64) => (bits === 32 ? "32" : process.arch === "arm64" ? "0x0a03" : "64");
+  const b = put(c, add.map((e) => `${e.name}\t${e.path}\t${width(e.bits)}`).join("\n"));
   const [ptr, len] = lift(c, c.ldcachewrite(a[0], a[1], b[0], b[1]));
   return new Uint8Array(c.memory.buffer, ptr, len).slice();
 }

@@ -43,6 +43,7 @@ export function configureFromCli(a: Record<string, any>, g: { driver: DriverRoot
       imex: list(a["imex-channel"]).flatMap((c) => c.split(",")).filter(Boolean),
       driver: g.driver,
       cgroup: a["no-cgroups"] ? null : requireCgroup(pid),
+      env: process.env,
       skip: { devbind: !!a["no-devbind"], persistenced: !!a["no-persistenced"], fabricmanager: !!a["no-fabricmanager"] },
       log: (m, d) => log.debug(m, d ?? ""),
     },

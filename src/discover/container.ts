@@ -54,7 +54,9 @@ export function readSpec(bundle: string): Spec {
 export function rootfsOf(bundle: string, spec: Spec): string {
   const p = spec.root?.path;
   if (typeof p !== "string" || p === "") throw new NvctError("spec", `invalid OCI spec in \`${bundle}\`: no root.path`);
-  return isAbsolute(p) ? p : join(bundle, p);
+  const rootfs = isAbsolute(p) ? p : join(bundle, p);
+  if (rootfs.replace(/\/+$/, "") === "") throw new NvctError("spec", `invalid OCI spec in \`${bundle}\`: root.path is /`);
+  return rootfs;
 }
 
 export function isPrivileged(spec: Spec): boolean {

@@ -2,7 +2,7 @@
 // the rootfs with openat2(RESOLVE_IN_ROOT), mounts are made detached (open_tree / fsmount), given
 // their flags, then moved onto the resolved descriptor: a symlink in the image can never make a
 // mount, a node or a file land outside the rootfs. On any failure, what was done is undone.
-import { chmodSync, closeSync, readdirSync, readFileSync, readSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { writeLdCache, type PlanOp } from "../core";
 import type { DeviceCgroup } from "../discover/container";
@@ -10,7 +10,8 @@ import { allowDevicesV2 } from "./devcg2";
 import { NvctError } from "../errors";
 import {
   AT_REMOVEDIR, CLONE_FS, CLONE_NEWNS, MNT_DETACH, MOUNT_ATTRS, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
-  O_RDONLY, O_WRONLY, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, SysError, type Libc,
+  O_NOCTTY, O_NONBLOCK, O_RDONLY, O_WRONLY, PROC_SUPER_MAGIC, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, SYSFS_MAGIC, SysError,
+  type Libc,
 } from "../sys/libc";
 
 export interface ApplyContext {
@@ -39,16 +40,38 @@ function attrs(flags: string[]): number {
 
 const rel = (p: string) => p.split("/").filter((c) => c && c !== ".").join("/");
 
-/** 32 or 64 from an ELF header read through fd, or 0 when it is not an ELF file. */
-function elfClass(fd: number | null): 32 | 64 | 0 {
-  if (fd === null) return 0;
-  const h = new Uint8Array(5);
+const MAX_LDCACHE = 64 << 20;
+
+/**
+ * Up to `max` bytes of a regular file found through an O_PATH fd, or null for anything else. An
+ * image decides what its paths are: a FIFO would block the open, /dev/zero would never end, a
+ * device node could be a host disk. The file is reopened through the fd, never by path.
+ */
+export function readRegular(fd: number | null, max: number): Uint8Array | null {
+  if (fd === null) return null;
+  const st = fstatSync(fd);
+  if (!st.isFile() || st.size > max) return null;
+  const f = openSync(`/proc/self/fd/${fd}`, O_RDONLY | O_NONBLOCK | O_NOCTTY);
   try {
-    if (readSync(fd, h, 0, 5, 0) < 5) return 0;
-  } catch {
-    return 0;
+    const again = fstatSync(f);
+    if (again.ino !== st.ino || again.dev !== st.dev) return null;
+    const buf = new Uint8Array(Math.min(st.size, max));
+    let n = 0;
+    while (n < buf.length) {
+      const r = readSync(f, buf, n, buf.length - n, n);
+      if (r <= 0) break;
+      n += r;
+    }
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(f);
   }
-  if (h[0] !== 0x7f || h[1] !== 0x45 || h[2] !== 0x4c || h[3] !== 0x46) return 0;
+}
+
+/** 32 or 64 from the ELF header of a regular file, or 0 when it is not one. */
+function elfClass(fd: number | null): 32 | 64 | 0 {
+  const h = readRegular(fd, 1 << 30)?.subarray(0, 5);
+  if (!h || h.length < 5 || h[0] !== 0x7f || h[1] !== 0x45 || h[2] !== 0x4c || h[3] !== 0x46) return 0;
   return h[4] === 1 ? 32 : h[4] === 2 ? 64 : 0;
 }
 
@@ -95,15 +118,39 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
     return fd;
   };
 
+  // Nothing is created, replaced or mounted in the kernel's own filesystems: an image's symlink
+  // into the container's /proc or /sys must not reach runc's or the kernel's files.
+  const notKernelFs = (dir: number, path: string) => {
+    const t = sys.fsType(dir, path);
+    if (t === PROC_SUPER_MAGIC || t === SYSFS_MAGIC) throw new NvctError("mount", `refusing \`${path}\`: it resolves into /proc or /sys`);
+  };
+
+  /** The entry `name` of dir as lstat sees it (no link followed), or null. */
+  const entry = (dir: number, name: string) => {
+    try {
+      return lstatSync(`/proc/self/fd/${dir}/${name}`);
+    } catch {
+      return null;
+    }
+  };
+
   const ensureFile = (root: number, path: string): number => {
     const parts = rel(path).split("/");
     const name = parts.pop()!;
     const dir = ensureDir(root, parts.join("/"));
-    const found = lookup(root, path, O_PATH);
-    if (found !== null) return found;
+    notKernelFs(dir, path);
+    const st = entry(dir, name);
+    if (st?.isSymbolicLink()) {
+      // Never follow an image's symlink to a mount target: replace it, and put it back on undo.
+      const target = readlinkSync(`/proc/self/fd/${dir}/${name}`);
+      sys.unlinkat(dir, name, 0);
+      undo.push(() => sys.symlinkat(target, dir, name));
+    } else if (st) {
+      return keep(sys.openat(dir, name, O_PATH | O_NOFOLLOW, 0));
+    }
     closeSync(sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644));
     undo.push(() => sys.unlinkat(dir, name, 0));
-    return keep(sys.openat2(root, "/" + rel(path), O_PATH, 0, RESOLVE));
+    return keep(sys.openat(dir, name, O_PATH | O_NOFOLLOW, 0));
   };
 
   const attach = (tree: number, target: number, what: string) => {
@@ -115,11 +162,14 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
     // Device cgroup rules first, from the host's view of cgroupfs.
     const cg = ctx.cgroup;
     const rules = ops.flatMap((op) => (op.op === "device" ? [{ type: "c" as const, major: op.major, minor: op.minor, access: "rw" }] : []));
-    if (cg?.version === 1) {
+    if (cg?.version === 1 && rules.length > 0) {
+      // Opened before setns: the undo writes through these, whatever namespace it runs in.
+      const allow = keep(openSync(join(cg.dir, "devices.allow"), "w"));
+      const deny = keep(openSync(join(cg.dir, "devices.deny"), "w"));
       for (const r of rules) {
         const rule = `c ${r.major}:${r.minor} rw`;
-        writeFileSync(join(cg.dir, "devices.allow"), rule);
-        undo.push(() => writeFileSync(join(cg.dir, "devices.deny"), rule));
+        writeSync(allow, rule);
+        undo.push(() => void writeSync(deny, rule));
         log("cgroup allow", rule);
       }
     } else if (cg?.version === 2 && rules.length > 0) {
@@ -140,7 +190,11 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
         case "device":
         case "bind": {
           if (op.op === "device" && op.bind === false) break;
-          const target = op.op === "bind" && op.kind === "dir" ? ensureDir(root, op.dst) : ensureFile(root, op.dst);
+          let target: number;
+          if (op.op === "bind" && op.kind === "dir") {
+            target = ensureDir(root, op.dst);
+            notKernelFs(target, op.dst);
+          } else target = ensureFile(root, op.dst);
           const tree = keep(sys.cloneTree(op.src));
           sys.setMountAttrs(tree, attrs(op.flags));
           attach(tree, target, op.src);
@@ -149,13 +203,20 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
         }
         case "symlink": {
           const dir = ensureDir(root, op.dir);
-          try {
-            sys.unlinkat(dir, op.name, 0);
-          } catch (e) {
-            if (!(e instanceof SysError && e.errno === 2)) throw e;
+          notKernelFs(dir, op.dir);
+          const st = entry(dir, op.name);
+          if (st && !st.isSymbolicLink()) {
+            // As ldconfig does: an image's own file of that name stays; its link is not made.
+            log("kept the image's file", `${op.dir}/${op.name}`);
+            break;
           }
+          const old = st ? readlinkSync(`/proc/self/fd/${dir}/${op.name}`) : null;
+          if (old !== null) sys.unlinkat(dir, op.name, 0);
           sys.symlinkat(op.target, dir, op.name);
-          undo.push(() => sys.unlinkat(dir, op.name, 0));
+          undo.push(() => {
+            sys.unlinkat(dir, op.name, 0);
+            if (old !== null) sys.symlinkat(old, dir, op.name);
+          });
           break;
         }
         case "procfs": {
@@ -194,11 +255,13 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
         case "chmod": {
           const fd = lookup(root, op.path, O_PATH);
           if (fd === null) throw new NvctError("mount", `no \`${op.path}\` in the container to change the mode of`);
+          notKernelFs(fd, op.path);
           chmodSync(`/proc/self/fd/${fd}`, op.mode);
           break;
         }
         case "ldcache": {
           const etc = ensureDir(root, "/etc");
+          notKernelFs(etc, "/etc");
           // update-ldcache --folder: the libraries a folder of the container holds, by file name.
           const entries = [...op.entries];
           for (const folder of op.folders ?? []) {
@@ -206,13 +269,12 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
             if (dir === null) continue;
             for (const name of readdirSync(`/proc/self/fd/${dir}`)) {
               if (!/^lib.+\.so(\.\d+)+$/.test(name)) continue;
-              const bits = elfClass(lookup(root, `${folder}/${name}`, O_RDONLY));
+              const bits = elfClass(lookup(root, `${folder}/${name}`, O_PATH));
               if (bits) entries.push([name, `${folder.replace(/\/+$/, "")}/${name}`, bits]);
             }
           }
-          let old: Uint8Array | null = null;
-          const cur = lookup(root, "/etc/ld.so.cache", O_RDONLY);
-          if (cur !== null) old = readFileSync(cur);
+          // The image's cache is read only if it is a regular file of sane size.
+          const old = readRegular(lookup(root, "/etc/ld.so.cache", O_PATH), MAX_LDCACHE);
           const bytes = writeLdCache(old ?? new Uint8Array(), entries.map(([name, path, bits]) => ({ name, path, bits })));
           const tmp = ".ld.so.cache.nvct";
           try {
@@ -238,7 +300,9 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
     for (const u of undo.reverse()) {
       try {
         u();
-      } catch {}
+      } catch (ue) {
+        log("undo failed", (ue as Error).message);
+      }
     }
     const msg = e instanceof Error ? e.message : String(e);
     throw new NvctError("mount", `mount error: ${msg}`, e);

@@ -80,7 +80,9 @@ function attr(size = 128): [Uint8Array, DataView] {
   return [a, new DataView(a.buffer)];
 }
 
-const addr = (b: Uint8Array) => BigInt(ptr(b));
+// Buffers whose addresses go into a bpf_attr stay referenced until the process ends (see libc.ts).
+const held: Uint8Array[] = [];
+const addr = (b: Uint8Array) => (held.push(b), BigInt(ptr(b)));
 
 /** Loads a cgroup device program; the verifier's log is in the error when it refuses. */
 export function loadDeviceProgram(sys: Libc, insns: Uint8Array): number {
@@ -153,6 +155,9 @@ function instructions(sys: Libc, progFd: number): Uint8Array {
   v2.setUint32(4, info2.length, true);
   v2.setBigUint64(8, addr(info2), true);
   sys.bpf(BPF.OBJ_GET_INFO_BY_FD, a2, "read device program");
+  if (len === 0 || iv.getBigUint64(32, true) === 0n) {
+    throw new NvctError("cgroup", "the kernel does not show the device program's instructions (kernel.kptr_restrict or bpf_jit_harden?)");
+  }
   return insns;
 }
 
@@ -163,9 +168,9 @@ function instructions(sys: Libc, progFd: number): Uint8Array {
  */
 export function allowDevicesV2(sys: Libc, dir: string, rules: DeviceRule[]): () => void {
   const cg = sys.open(dir, O_RDONLY | O_DIRECTORY);
-  const { ids, flags } = query(sys, cg);
   const undo: (() => void)[] = [];
   try {
+    const { ids, flags } = query(sys, cg);
     for (const id of ids) {
       const [a, v] = attr();
       v.setUint32(0, id, true);
@@ -186,6 +191,7 @@ export function allowDevicesV2(sys: Libc, dir: string, rules: DeviceRule[]): () 
         u();
       } catch {}
     }
+    sys.close(cg);
     throw new NvctError("cgroup", `failed to allow devices in cgroup \`${dir}\`: ${(e as Error).message}`, e);
   }
   return () => {

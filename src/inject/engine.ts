@@ -136,7 +136,13 @@ export function planFor(req: ConfigureRequest): { ops: PlanOp[]; procContents: M
   }
 
   for (const f of ["version", "params", "registry"]) procFiles.push([f, `/proc/driver/nvidia/${f}`]);
-  for (const g of gpus) procFiles.push([`gpus/${g.busId}/information`, `/proc/driver/nvidia/gpus/${g.busId}/information`]);
+  // The procfs entry of every GPU whose node the container gets, MIG parents included.
+  const shown = new Set<string>();
+  for (const g of [...gpus, ...migs.map((m) => m.gpu)]) {
+    if (shown.has(g.busId)) continue;
+    shown.add(g.busId);
+    procFiles.push([`gpus/${g.busId}/information`, `/proc/driver/nvidia/gpus/${g.busId}/information`]);
+  }
   const procContents = new Map<string, Uint8Array>();
   for (const [relPath, host] of procFiles) {
     let data: Uint8Array;

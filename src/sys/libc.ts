@@ -23,6 +23,7 @@ const SYMBOLS = {
   unlinkat: { args: [i32, P, i32], returns: i32 },
   renameat: { args: [i32, P, i32, P], returns: i32 },
   execve: { args: [P, P, P], returns: i32 },
+  fstatfs: { args: [i32, P], returns: i32 },
 } as const;
 
 type Symbols = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
@@ -41,7 +42,12 @@ export class SysError extends NvctError {
     readonly subject: string,
     readonly errno: number,
   ) {
-    super("sys", `failed to ${call} \`${subject}\`: ${ERRNO_NAMES.get(errno) ?? `errno ${errno}`}`, errno);
+    super(
+      "sys",
+      `failed to ${call} \`${subject}\`: ${ERRNO_NAMES.get(errno) ?? `errno ${errno}`}` +
+        (errno === 38 ? " (this kernel lacks the call: nvct needs Linux 5.12 or later for openat2 and the new mount API)" : ""),
+      errno,
+    );
   }
 }
 
@@ -52,6 +58,15 @@ function errno(l: Symbols): number {
 
 const cstr = (s: string) => Buffer.from(s + "\0");
 
+// Every buffer whose address is handed to the kernel stays referenced here until the process
+// ends: ptr() keeps only a number, and a collection between ptr() and the call would hand the
+// kernel freed memory. The hook and the CLI make a few hundred small calls, then exit.
+const held: unknown[] = [];
+const hold = (b: ArrayBufferView): Pointer => {
+  held.push(b);
+  return ptr(b);
+};
+
 function check(l: Symbols, rc: number | bigint, call: string, subject: string): number {
   const n = Number(rc);
   if (n < 0) throw new SysError(call, subject, errno(l));
@@ -60,9 +75,13 @@ function check(l: Symbols, rc: number | bigint, call: string, subject: string): 
 
 export const O_RDONLY = 0;
 export const O_PATH = 0o10000000;
-export const O_NOFOLLOW = 0o400000;
+// O_DIRECTORY and O_NOFOLLOW differ on arm64 (where 0o400000 is O_LARGEFILE).
+const ARM64 = process.arch === "arm64";
+export const O_NOFOLLOW = ARM64 ? 0o100000 : 0o400000;
 export const O_CLOEXEC = 0o2000000;
-export const O_DIRECTORY = 0o200000;
+export const O_DIRECTORY = ARM64 ? 0o40000 : 0o200000;
+export const O_NONBLOCK = 0o4000;
+export const O_NOCTTY = 0o400;
 export const CLONE_FS = 0x200;
 export const CLONE_NEWNS = 0x20000;
 export const MNT_DETACH = 2;
@@ -85,6 +104,11 @@ const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
 const MOVE_MOUNT_T_EMPTY_PATH = 0x40;
 const FSCONFIG_SET_STRING = 1;
 const FSCONFIG_CMD_CREATE = 6;
+
+const MS_PRIVATE = 1 << 18;
+/** Filesystem magic numbers (statfs f_type) of the kernel's own filesystems. */
+export const PROC_SUPER_MAGIC = 0x9fa0;
+export const SYSFS_MAGIC = 0x62656572;
 
 /** Mount attributes by the names the core's plan uses (MOUNT_ATTR_*). */
 export const MOUNT_ATTRS: Record<string, number> = { ro: 0x1, nosuid: 0x2, nodev: 0x4, noexec: 0x8 };
@@ -117,6 +141,8 @@ export interface Libc {
   execve(path: string, argv: string[], env: string[]): never;
   /** bpf(2): `attr` is the union bpf_attr for `cmd`, read and written in place. */
   bpf(cmd: number, attr: Uint8Array, what: string): number;
+  /** The filesystem type (statfs f_type) of what fd refers to. */
+  fsType(fd: number, subject: string): number;
 }
 
 const makedev = (major: number, minor: number) =>
@@ -131,7 +157,7 @@ function call(l: Symbols, nr: number, args: (number | bigint | Pointer | null)[]
 export const sys: Libc = {
   open(path, flags, mode = 0) {
     const l = libc();
-    return check(l, l.open(ptr(cstr(path)), flags | O_CLOEXEC, mode), "open", path);
+    return check(l, l.open(hold(cstr(path)), flags | O_CLOEXEC, mode), "open", path);
   },
   close(fd) {
     const l = libc();
@@ -139,16 +165,16 @@ export const sys: Libc = {
   },
   mount(source, target, fstype, flags, data = null) {
     const l = libc();
-    const p = (s: string | null) => (s === null ? (null as unknown as Pointer) : ptr(cstr(s)));
-    check(l, l.mount(p(source), ptr(cstr(target)), p(fstype), BigInt(flags), p(data)), "mount", source ?? target);
+    const p = (s: string | null) => (s === null ? (null as unknown as Pointer) : hold(cstr(s)));
+    check(l, l.mount(p(source), hold(cstr(target)), p(fstype), BigInt(flags), p(data)), "mount", source ?? target);
   },
   umount(target, flags) {
     const l = libc();
-    check(l, l.umount2(ptr(cstr(target)), flags), "unmount", target);
+    check(l, l.umount2(hold(cstr(target)), flags), "unmount", target);
   },
   mknodat(dirfd, path, mode, major, minor) {
     const l = libc();
-    check(l, l.mknodat(dirfd, ptr(cstr(path)), mode, makedev(major, minor)), "create device node", path);
+    check(l, l.mknodat(dirfd, hold(cstr(path)), mode, makedev(major, minor)), "create device node", path);
   },
   unshare(flags) {
     const l = libc();
@@ -161,40 +187,41 @@ export const sys: Libc = {
   openat2(dirfd, path, flags, mode, resolve) {
     const l = libc();
     const how = new BigUint64Array([BigInt(flags | O_CLOEXEC), BigInt(mode), BigInt(resolve)]);
-    return call(l, SYS.openat2, [dirfd, ptr(cstr(path)), ptr(how), 24], "open", path);
+    return call(l, SYS.openat2, [dirfd, hold(cstr(path)), hold(how), 24], "open", path);
   },
   openat(dirfd, path, flags, mode) {
     const l = libc();
-    return check(l, l.openat(dirfd, ptr(cstr(path)), flags | O_CLOEXEC, mode), "open", path);
+    return check(l, l.openat(dirfd, hold(cstr(path)), flags | O_CLOEXEC, mode), "open", path);
   },
   mkdirat(dirfd, path, mode) {
     const l = libc();
-    check(l, l.mkdirat(dirfd, ptr(cstr(path)), mode), "create directory", path);
+    check(l, l.mkdirat(dirfd, hold(cstr(path)), mode), "create directory", path);
   },
   symlinkat(target, dirfd, path) {
     const l = libc();
-    check(l, l.symlinkat(ptr(cstr(target)), dirfd, ptr(cstr(path))), "create symlink", path);
+    check(l, l.symlinkat(hold(cstr(target)), dirfd, hold(cstr(path))), "create symlink", path);
   },
   unlinkat(dirfd, path, flags) {
     const l = libc();
-    check(l, l.unlinkat(dirfd, ptr(cstr(path)), flags), "remove", path);
+    check(l, l.unlinkat(dirfd, hold(cstr(path)), flags), "remove", path);
   },
   renameat(od, op, nd, np) {
     const l = libc();
-    check(l, l.renameat(od, ptr(cstr(op)), nd, ptr(cstr(np))), "rename", `${op}\` to \`${np}`);
+    check(l, l.renameat(od, hold(cstr(op)), nd, hold(cstr(np))), "rename", `${op}\` to \`${np}`);
   },
   cloneTree(path) {
     const l = libc();
-    return call(l, SYS.open_tree, [-100, ptr(cstr(path)), OPEN_TREE_CLONE | O_CLOEXEC], "clone mount of", path);
+    return call(l, SYS.open_tree, [-100, hold(cstr(path)), OPEN_TREE_CLONE | O_CLOEXEC], "clone mount of", path);
   },
   setMountAttrs(fd, attrs) {
     const l = libc();
-    const attr = new BigUint64Array([BigInt(attrs), 0n, 0n, 0n]);
-    call(l, SYS.mount_setattr, [fd, ptr(cstr("")), AT_EMPTY_PATH, ptr(attr), 32], "set mount attributes on", `fd ${fd}`);
+    // Private propagation: nothing mounted under these trees later travels back to the host.
+    const attr = new BigUint64Array([BigInt(attrs), 0n, BigInt(MS_PRIVATE), 0n]);
+    call(l, SYS.mount_setattr, [fd, hold(cstr("")), AT_EMPTY_PATH, hold(attr), 32], "set mount attributes on", `fd ${fd}`);
   },
   moveMount(fd, targetFd, subject) {
     const l = libc();
-    const empty = ptr(cstr(""));
+    const empty = hold(cstr(""));
     call(l, SYS.move_mount, [fd, empty, targetFd, empty, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH], "mount", subject);
   },
   execve(path, argv, env) {
@@ -203,26 +230,32 @@ export const sys: Libc = {
     const strings = [...argv, ...env].map(cstr);
     const table = (list: Buffer[]) => {
       const t = new BigUint64Array(list.length + 1);
-      list.forEach((b, i) => (t[i] = BigInt(ptr(b))));
+      list.forEach((b, i) => (t[i] = BigInt(hold(b))));
       return t;
     };
     const av = table(strings.slice(0, argv.length));
     const ev = table(strings.slice(argv.length));
     const file = cstr(path);
-    check(l, l.execve(ptr(file), ptr(av), ptr(ev)), "execute", path);
+    check(l, l.execve(hold(file), hold(av), hold(ev)), "execute", path);
     throw new SysError("execute", path, 0);
+  },
+  fsType(fd, subject) {
+    const l = libc();
+    const buf = new BigInt64Array(16);
+    check(l, l.fstatfs(fd, hold(buf)), "statfs", subject);
+    return Number(buf[0]);
   },
   bpf(cmd, attr, what) {
     const l = libc();
     const nr = SYS_BPF[process.arch];
     if (nr === undefined) throw new NvctError("sys", `bpf is not supported on ${process.arch}`);
-    return call(l, nr, [cmd, ptr(attr), attr.length], "bpf", what);
+    return call(l, nr, [cmd, hold(attr), attr.length], "bpf", what);
   },
   tmpfs(options, attrs) {
     const l = libc();
-    const fs = call(l, SYS.fsopen, [ptr(cstr("tmpfs")), 1], "open filesystem", "tmpfs");
+    const fs = call(l, SYS.fsopen, [hold(cstr("tmpfs")), 1], "open filesystem", "tmpfs");
     try {
-      for (const [k, v] of Object.entries(options)) call(l, SYS.fsconfig, [fs, FSCONFIG_SET_STRING, ptr(cstr(k)), ptr(cstr(v)), 0], "configure tmpfs", `${k}=${v}`);
+      for (const [k, v] of Object.entries(options)) call(l, SYS.fsconfig, [fs, FSCONFIG_SET_STRING, hold(cstr(k)), hold(cstr(v)), 0], "configure tmpfs", `${k}=${v}`);
       call(l, SYS.fsconfig, [fs, FSCONFIG_CMD_CREATE, null, null, 0], "create", "tmpfs");
       return call(l, SYS.fsmount, [fs, 1, attrs], "mount", "tmpfs");
     } finally {

@@ -99,7 +99,7 @@ describe("hook: which GPUs (NVIDIA_VISIBLE_DEVICES)", () => {
     expect(r.report.caps).toEqual(["nvidia-cap21", "nvidia-cap22"]);
     expect(r.report.opens).toContain("open /dev/nvidia-caps/nvidia-cap21: ENXIO");
     expect(r.report.migcaps).toEqual(["capabilities/gpu0/mig/gi2/access", "capabilities/gpu0/mig/gi2/ci0/access"]);
-    expect(r.report.gpus).toEqual([]);
+    expect(r.report.gpus).toEqual(["00000000:10:00.0"]);
   });
 
   test("an unknown id: the container does not start, the error names the id", () => {

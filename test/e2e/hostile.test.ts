@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { cleanCompiledLibraries, FOUR_H100 } from "../fake/driver";
 import { fakeDriver } from "../helpers";
@@ -63,6 +64,15 @@ describe("hostile images", () => {
     ["ld.so.cache is a symlink to a host file", (r, v) => {
       symlinkSync(join(v, "keep"), join(r, "etc/ld.so.cache"));
     }],
+    ["ld.so.cache is a FIFO (an open would block)", (r) => {
+      spawnSync("mkfifo", [join(r, "etc/ld.so.cache")]);
+    }],
+    ["ld.so.cache is a symlink to /dev/zero (a read would never end)", (r) => {
+      symlinkSync("/dev/zero", join(r, "etc/ld.so.cache"));
+    }],
+    ["nvidia-smi is a symlink into runc's /proc (CVE-2025-52881 class)", (r) => {
+      symlinkSync("/proc/1/attr/exec", join(r, "usr/bin/nvidia-smi"));
+    }],
   ];
   test.each(escapes)("%s: the host is untouched", (_d, prepare) => {
     const r = hostile(prepare);
@@ -87,6 +97,25 @@ describe("hostile images", () => {
     expect(existsSync(join(r.rootfs, "usr/lib"))).toBe(false);
     expect(existsSync(join(r.rootfs, "lib/firmware"))).toBe(false);
     expect(readdirSync(join(r.rootfs, "dev"))).toEqual([]);
+  });
+
+  test("a directory symlink into /proc is refused, and undone", () => {
+    const r = hostile((rootfs) => {
+      rmSync(join(rootfs, "usr/bin"), { recursive: true, force: true });
+      symlinkSync("/proc/sys/kernel", join(rootfs, "usr/bin"));
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("refusing `/usr/bin/nvidia-smi`: it resolves into /proc or /sys");
+    expect(r.mountsChanged).toBe(false);
+  });
+
+  test("an image's own libcuda.so.1 file is kept, as ldconfig keeps it", () => {
+    const r = hostile((rootfs) => {
+      mkdirSync(join(rootfs, "usr/lib/x86_64-linux-gnu"), { recursive: true });
+      writeFileSync(join(rootfs, "usr/lib/x86_64-linux-gnu/libcuda.so.1"), "the image's stub\n");
+    }, "cat /usr/lib/x86_64-linux-gnu/libcuda.so.1");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("the image's stub\n");
   });
 
   test("a symlink loop in the image is an error, not a hang", () => {

@@ -107,6 +107,34 @@ describe("ld.so.cache writer", () => {
     expect(readLdCache(out).map((e) => e.name)).toEqual(["libz.so.10", "libz.so.9", "libz.so.1", "liba.so.1"]);
   });
 
+  test("old entries keep their flags, osversion and hwcap; glibc-hwcaps ones are dropped", () => {
+    // A cache written by hand: libfoo (osversion 7, hwcap 2) and a glibc-hwcaps libbar.
+    const names = ["libfoo.so.1\0/lib/libfoo.so.1\0", "libbar.so.1\0/lib/glibc-hwcaps/x86-64-v3/libbar.so.1\0"];
+    const strings = Buffer.from(names.join(""));
+    const b = Buffer.alloc(48 + 2 * 24 + strings.length);
+    b.write("glibc-ld.so.cache1.1", 0, "latin1");
+    b.writeUInt32LE(2, 20);
+    b.writeUInt32LE(strings.length, 24);
+    b[28] = 2;
+    let at = 48 + 2 * 24;
+    names.forEach((n, i) => {
+      const e = 48 + i * 24;
+      const [name] = n.split("\0");
+      b.writeInt32LE(0x0303, e);
+      b.writeUInt32LE(at, e + 4);
+      b.writeUInt32LE(at + name.length + 1, e + 8);
+      b.writeUInt32LE(i === 0 ? 7 : 0, e + 12);
+      b.writeBigUInt64LE(i === 0 ? 2n : (1n << 62n) | 1n, e + 16);
+      at += Buffer.byteLength(n);
+    });
+    strings.copy(b, 48 + 2 * 24);
+    const out = Buffer.from(writeLdCache(new Uint8Array(b), [{ name: "libcuda.so.1", path: `${L}/libcuda.so.1`, bits: 64 }]));
+    expect(readLdCache(out).map((e) => e.name)).toEqual(["libfoo.so.1", "libcuda.so.1"]);
+    // libfoo's entry is the first (descending order); its osversion and hwcap are as they were.
+    expect(out.readUInt32LE(48 + 12)).toBe(7);
+    expect(out.readBigUInt64LE(48 + 16)).toBe(2n);
+  });
+
   test("a malformed entry is an error", () => {
     expect(() => writeLdCache(new Uint8Array(), [{ name: "x", path: "relative", bits: 64 }])).toThrow("invalid ld.so.cache entry");
   });
