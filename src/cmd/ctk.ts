@@ -1,6 +1,7 @@
-// nvidia-ctk: `cdi generate`, `cdi list`, `hook <name>` (runtime configure and system commands
-// are not built yet: asking for them is an error that says so).
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+// nvidia-ctk: `cdi generate|list|transform`, `hook <name>`, `runtime configure`, `config`,
+// `system create-device-nodes|create-dev-char-symlinks`.
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import type { CdiSpec, ContainerEdits } from "../cdi/spec";
 import { dirname, join } from "node:path";
 import { defineCommand, type ArgsDef } from "citty";
 import { parse, usage, wantsHelp } from "../args";
@@ -30,7 +31,14 @@ const listArgs = {
 
 const generateCmd = defineCommand({ meta: { name: "generate", description: "Generate a CDI spec for the NVIDIA devices of this machine" }, args: generateArgs });
 const listCmd = defineCommand({ meta: { name: "list", description: "List the CDI devices of the spec directories" }, args: listArgs });
-const cdiCmd = defineCommand({ meta: { name: "cdi", description: "Container Device Interface specs" }, subCommands: { generate: generateCmd, list: listCmd } });
+const transformArgs = {
+  from: { type: "string", description: "The root the spec's host paths are under now" },
+  to: { type: "string", description: "The root they should be under" },
+  input: { type: "string", description: "The spec to read (default: stdin)" },
+  output: { type: "string", description: "Where to write it (default: stdout; may be the input)" },
+} satisfies ArgsDef;
+const transformCmd = defineCommand({ meta: { name: "transform", description: "transform root --from A --to B: move a spec's host paths to another root" }, args: transformArgs });
+const cdiCmd = defineCommand({ meta: { name: "cdi", description: "Container Device Interface specs" }, subCommands: { generate: generateCmd, list: listCmd, transform: transformCmd } });
 const hookCmd = defineCommand({ meta: { name: "hook", description: "createContainer hooks (create-symlinks, update-ldcache, chmod)" } });
 const top = defineCommand({ meta: { name: TOOL, description: "NVIDIA Container Toolkit CLI (nvct)" }, subCommands: { cdi: cdiCmd, hook: hookCmd } });
 
@@ -94,6 +102,39 @@ async function list(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
+async function transform(argv: string[], io: Io): Promise<number> {
+  const [what, ...rest] = argv;
+  if (what !== "root") throw new NvctError("usage", `unknown transform \`${what ?? ""}\` (want root)`);
+  const a = parse(TOOL, transformArgs, rest);
+  for (const k of ["from", "to"] as const) {
+    if (!a[k] || !String(a[k]).startsWith("/")) throw new NvctError("usage", a[k] ? `invalid --${k} \`${a[k]}\`: want an absolute path` : `transform root: missing --${k}`);
+  }
+  const text = a.input ? readFileSync(a.input, "utf8") : io.stdin();
+  const json = text.trimStart().startsWith("{");
+  let spec: CdiSpec;
+  try {
+    spec = (json ? JSON.parse(text) : Bun.YAML.parse(text)) as CdiSpec;
+  } catch (e) {
+    throw new NvctError("cdi", `invalid CDI spec \`${a.input ?? "stdin"}\`: ${(e as Error).message}`, e);
+  }
+  const from = a.from.replace(/\/+$/, "");
+  const to = a.to.replace(/\/+$/, "");
+  const move = (p?: string) => (p && (p === from || p.startsWith(from + "/")) ? to + p.slice(from.length) || "/" : p);
+  const edit = (e?: ContainerEdits) => {
+    for (const m of e?.mounts ?? []) m.hostPath = move(m.hostPath)!;
+    for (const d of e?.deviceNodes ?? []) if (d.hostPath) d.hostPath = move(d.hostPath);
+    for (const h of e?.hooks ?? []) h.path = move(h.path)!;
+  };
+  edit(spec.containerEdits);
+  for (const d of spec.devices ?? []) edit(d.containerEdits);
+  const out = json ? JSON.stringify(spec, null, 2) + "\n" : Bun.YAML.stringify(spec, null, 2) + "\n";
+  if (a.output) {
+    const { writeAtomic } = await import("./ctk-runtime");
+    writeAtomic(a.output, out);
+  } else io.stdout(out);
+  return 0;
+}
+
 export async function ctk(argv: string[], env: Env, io: Io): Promise<number> {
   try {
     const [group, sub, ...rest] = argv;
@@ -110,19 +151,32 @@ export async function ctk(argv: string[], env: Env, io: Io): Promise<number> {
       return cdiHook(argv.slice(1), env, io, `${TOOL} hook`);
     }
     if (group === "cdi") {
-      const cmd = sub === "generate" ? generateCmd : sub === "list" ? listCmd : undefined;
+      const cmd = sub === "generate" ? generateCmd : sub === "list" ? listCmd : sub === "transform" ? transformCmd : undefined;
       if (sub === undefined || sub === "--help" || sub === "-h") {
         io.stdout(await usage(cdiCmd, top));
         return sub === undefined ? 2 : 0;
       }
-      if (!cmd) throw new NvctError("usage", `unknown command \`cdi ${sub}\` (want generate or list)`);
+      if (!cmd) throw new NvctError("usage", `unknown command \`cdi ${sub}\` (want generate, list or transform)`);
       if (wantsHelp(rest)) {
         io.stdout(await usage(cmd, cdiCmd));
         return 0;
       }
-      return sub === "generate" ? generate(rest, io) : list(rest, io);
+      return sub === "generate" ? generate(rest, io) : sub === "list" ? list(rest, io) : transform(rest, io);
     }
-    if (["runtime", "system", "config"].includes(group)) throw new NvctError("usage", `\`${group}\` is not built in nvct yet`);
+    if (group === "runtime" || group === "config" || group === "system") {
+      const m = await import("./ctk-runtime");
+      if (group === "runtime") {
+        if (sub !== "configure") throw new NvctError("usage", `unknown command \`runtime ${sub ?? ""}\` (want configure)`);
+        if (wantsHelp(rest)) return io.stdout(await usage(defineCommand({ meta: { name: "configure", description: "Add the nvidia runtime to an engine's config" }, args: m.runtimeConfigureArgs }), top)), 0;
+        return m.runtimeConfigure(rest, io);
+      }
+      if (group === "config") {
+        if (wantsHelp(argv.slice(1))) return io.stdout(await usage(defineCommand({ meta: { name: "config", description: "Show or change nvct's config.toml (`config default` prints the defaults)" }, args: m.configArgs }), top)), 0;
+        return m.configCommand(argv.slice(1), io);
+      }
+      if (wantsHelp(argv.slice(1))) return io.stdout(await usage(defineCommand({ meta: { name: "system", description: "create-device-nodes | create-dev-char-symlinks" }, args: m.systemArgs }), top)), 0;
+      return m.systemCommand(argv.slice(1), io);
+    }
     throw new NvctError("usage", `unknown command \`${group}\``);
   } catch (e) {
     if (!(e instanceof NvctError)) throw e;

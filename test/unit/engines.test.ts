@@ -1,0 +1,179 @@
+// nvidia-ctk runtime configure / config / cdi transform on real sample files of each engine.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "../../src/config/toml";
+import { parseConfig } from "../../src/config/config";
+import { recordingIo } from "../../src/io";
+import { main } from "../../src/main";
+
+const FIX = join(import.meta.dir, "../fixtures");
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "nvct-engines-"));
+  cpSync(FIX, dir, { recursive: true });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function ctk(...argv: string[]) {
+  const io = recordingIo();
+  const status = await main(["nvidia-ctk", ...argv], {}, io);
+  return { status, out: io.out, err: io.err };
+}
+
+/** Every leaf of a is in b with the same value (leaves set to undefined in a are not checked). */
+function keeps(a: any, b: any, at = "$"): void {
+  if (a === undefined) return;
+  if (typeof a !== "object" || a === null || Array.isArray(a)) return void expect({ at, v: b }).toEqual({ at, v: a });
+  for (const k of Object.keys(a)) keeps(a[k], b?.[k], `${at}.${k}`);
+}
+
+const toml = (f: string) => Bun.TOML.parse(readFileSync(f, "utf8")) as any;
+
+describe("runtime configure round-trips each engine's file", () => {
+  const cases: [string, string, string, string[], (c: any) => any][] = [
+    ["containerd v1", "containerd", "containerd-v1.toml", ["plugins", "cri", "containerd"], (c) => c],
+    ["containerd v2 (containerd config default)", "containerd", "containerd-v2.toml", ["plugins", "io.containerd.grpc.v1.cri", "containerd"], (c) => c],
+    ["containerd v3", "containerd", "containerd-v3.toml", ["plugins", "io.containerd.cri.v1.runtime", "containerd"], (c) => c],
+  ];
+  test.each(cases)("%s", async (_d, engine, file, path, _f) => {
+    const f = join(dir, file);
+    const before = toml(f);
+    const r = await ctk("runtime", "configure", `--runtime=${engine}`, "--config", f, "--set-as-default", "--cdi.enabled");
+    expect(r.err).toBe("");
+    expect(r.status).toBe(0);
+    const after = toml(f);
+    keeps({ ...before, [path[0]]: undefined }, { ...after, [path[0]]: undefined });
+    let c = after;
+    for (const p of path) c = c[p];
+    expect(c.runtimes.nvidia.runtime_type).toBe("io.containerd.runc.v2");
+    expect(c.runtimes.nvidia.options.BinaryName).toBe("/usr/bin/nvidia-container-runtime");
+    expect(c.default_runtime_name).toBe("nvidia");
+    // runc's options (SystemdCgroup) carry over to the nvidia runtime.
+    if (c.runtimes.runc?.options?.SystemdCgroup !== undefined) expect(c.runtimes.nvidia.options.SystemdCgroup).toBe(c.runtimes.runc.options.SystemdCgroup);
+    // Everything else in the plugin's table is still there.
+    let b = before;
+    for (const p of path) b = b[p];
+    keeps({ ...b, default_runtime_name: undefined }, { ...c, default_runtime_name: undefined });
+    // A second run changes nothing.
+    const once = readFileSync(f, "utf8");
+    await ctk("runtime", "configure", `--runtime=${engine}`, "--config", f, "--set-as-default", "--cdi.enabled");
+    expect(readFileSync(f, "utf8")).toBe(once);
+  });
+
+  test("containerd with a drop-in file: the settings there, an import in the main config", async () => {
+    const main = join(dir, "containerd-v2.toml");
+    cpSync(join(FIX, "containerd-v2.toml"), main);
+    const dropIn = join(dir, "conf.d", "99-nvidia.toml");
+    const r = await ctk("runtime", "configure", "--runtime=containerd", "--config", main, "--drop-in-config", dropIn);
+    expect(r.status).toBe(0);
+    expect(toml(main).imports).toEqual([dropIn]);
+    expect(toml(dropIn).plugins["io.containerd.grpc.v1.cri"].containerd.runtimes.nvidia.options.BinaryName).toBe("/usr/bin/nvidia-container-runtime");
+    keeps({ ...toml(join(FIX, "containerd-v2.toml")), imports: undefined }, { ...toml(main), imports: undefined });
+  });
+
+  test("crio", async () => {
+    const f = join(dir, "crio.conf");
+    const before = toml(f);
+    expect((await ctk("runtime", "configure", "--runtime=crio", "--config", f, "--set-as-default")).status).toBe(0);
+    const after = toml(f);
+    expect(after.crio.runtime.runtimes.nvidia).toEqual({ runtime_path: "/usr/bin/nvidia-container-runtime", runtime_type: "oci" });
+    expect(after.crio.runtime.default_runtime).toBe("nvidia");
+    keeps({ ...before, crio: { ...before.crio, runtime: { ...before.crio.runtime, default_runtime: undefined } } }, after);
+  });
+
+  test("docker", async () => {
+    const f = join(dir, "daemon.json");
+    const before = JSON.parse(readFileSync(f, "utf8"));
+    expect((await ctk("runtime", "configure", "--runtime=docker", "--config", f, "--set-as-default", "--nvidia-runtime-name", "gpu", "--runtime-path", "/opt/nvct/nvidia-container-runtime")).status).toBe(0);
+    const after = JSON.parse(readFileSync(f, "utf8"));
+    expect(after.runtimes.gpu).toEqual({ path: "/opt/nvct/nvidia-container-runtime", args: [] });
+    expect(after["default-runtime"]).toBe("gpu");
+    keeps(before, after);
+  });
+
+  test("podman: the OCI hooks.d file", async () => {
+    const f = join(dir, "hooks.d", "oci-nvidia-hook.json");
+    expect((await ctk("runtime", "configure", "--runtime=podman", "--config", f)).status).toBe(0);
+    expect(JSON.parse(readFileSync(f, "utf8"))).toEqual({
+      version: "1.0.0",
+      hook: { path: "/usr/bin/nvidia-container-runtime-hook", args: ["nvidia-container-runtime-hook", "prestart"], env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] },
+      when: { always: true },
+      stages: ["prestart"],
+    });
+  });
+
+  test("--dry-run prints and writes nothing", async () => {
+    const f = join(dir, "dry.json");
+    writeFileSync(f, "{}");
+    const r = await ctk("runtime", "configure", "--runtime=docker", "--config", f, "--dry-run");
+    expect(JSON.parse(r.out).runtimes.nvidia.path).toBe("/usr/bin/nvidia-container-runtime");
+    expect(readFileSync(f, "utf8")).toBe("{}");
+  });
+
+  const bad: [string, string, string[], string][] = [
+    ["broken TOML", "version = 2\n[plugins\n", ["--runtime=containerd"], "invalid `"],
+    ["unknown containerd version", "version = 9\n", ["--runtime=containerd"], "unsupported containerd config version 9"],
+    ["daemon.json not an object", "[1, 2]", ["--runtime=docker"], "daemon.json is not a JSON object"],
+    ["a runtimes key that is not a table", "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\nruntimes = 3\n", ["--runtime=containerd"], "is not a table"],
+    ["unknown engine", "", ["--runtime=lxc"], "invalid --runtime `lxc`"],
+    ["relative runtime path", "", ["--runtime=docker", "--runtime-path=nvidia"], "invalid --runtime-path `nvidia`"],
+  ];
+  test.each(bad)("%s: an error naming it, the file unchanged", async (_d, text, args, msg) => {
+    const f = join(dir, `bad-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(f, text);
+    const r = await ctk("runtime", "configure", ...args, "--config", f);
+    expect(r.err).toContain(msg);
+    expect(r.status).not.toBe(0);
+    expect(readFileSync(f, "utf8")).toBe(text);
+    expect(readdirSync(dir).filter((n) => n.includes(".nvct-"))).toEqual([]);
+  });
+});
+
+describe("TOML writer", () => {
+  test("parse(stringify(x)) is x for every fixture", () => {
+    for (const f of ["containerd-v1.toml", "containerd-v2.toml", "containerd-v3.toml", "crio.conf"]) {
+      const t = toml(join(FIX, f));
+      expect(Bun.TOML.parse(stringify(t))).toEqual(t);
+    }
+  });
+
+  test("keys that need quotes, nested arrays, inline tables in arrays", () => {
+    const t = { "a.b": { "c d": [1, 2], e: [{ f: "x" }, { f: "y", g: { h: true } }] }, s: 'q"uote\n' };
+    expect(Bun.TOML.parse(stringify(t as any))).toEqual(t);
+  });
+});
+
+describe("nvidia-ctk config", () => {
+  test("default parses as the defaults; --set changes a key with its type; --in-place writes", async () => {
+    const d = await ctk("config", "default");
+    expect(parseConfig(d.out).runtime.mode).toBe("auto");
+    const f = join(dir, "config.toml");
+    writeFileSync(f, d.out);
+    const r = await ctk("config", "--config-file", f, "--set", "nvidia-container-runtime.mode=cdi", "--set", "nvidia-container-cli.no-cgroups=true", "--set", 'nvidia-container-runtime.runtimes=["crun"]', "--in-place");
+    expect(r.err).toBe("");
+    const c = parseConfig(readFileSync(f, "utf8"));
+    expect([c.runtime.mode, c.cli.noCgroups, c.runtime.runtimes]).toEqual(["cdi", true, ["crun"]]);
+  });
+
+  test("a wrong type or an unknown key is refused, the file unchanged", async () => {
+    const f = join(dir, "config2.toml");
+    writeFileSync(f, "");
+    expect((await ctk("config", "--config-file", f, "--set", "nvidia-container-cli.root=true", "-i")).err).toContain("`nvidia-container-cli.root` must be a string");
+    expect((await ctk("config", "--config-file", f, "--set", "bogus=1", "-i")).err).toContain("unknown config key `bogus`");
+    expect(readFileSync(f, "utf8")).toBe("");
+  });
+});
+
+describe("nvidia-ctk cdi transform root", () => {
+  test("host paths move from one root to another, container paths stay", async () => {
+    const f = join(dir, "spec.json");
+    writeFileSync(f, JSON.stringify({ cdiVersion: "0.5.0", kind: "nvidia.com/gpu", devices: [{ name: "0", containerEdits: { deviceNodes: [{ path: "/dev/nvidia0", hostPath: "/run/nvidia/driver/dev/nvidia0" }] } }], containerEdits: { mounts: [{ hostPath: "/run/nvidia/driver/usr/bin/nvidia-smi", containerPath: "/usr/bin/nvidia-smi" }, { hostPath: "/run/nvidia/driverX/x", containerPath: "/x" }] } }));
+    const r = await ctk("cdi", "transform", "root", "--from", "/run/nvidia/driver", "--to", "/", "--input", f);
+    const spec = JSON.parse(r.out);
+    expect(spec.containerEdits.mounts.map((m: any) => m.hostPath)).toEqual(["/usr/bin/nvidia-smi", "/run/nvidia/driverX/x"]);
+    expect(spec.containerEdits.mounts[0].containerPath).toBe("/usr/bin/nvidia-smi");
+    expect(spec.devices[0].containerEdits.deviceNodes[0].hostPath).toBe("/dev/nvidia0");
+  });
+});
