@@ -87,6 +87,25 @@ describe("nvidia-ctk cdi generate", () => {
   });
 });
 
+describe("nvidia-ctk system", () => {
+  test("create-device-nodes --control-devices, then create-dev-char-symlinks, under a dev root", () => {
+    const root = join(work, "devroot");
+    require("node:fs").mkdirSync(join(root, "dev"), { recursive: true });
+    const r = inFakeHost(fake.dir, ["sh", "-c", `${CTK} system create-device-nodes --control-devices --dev-root ${root} && ${CTK} system create-dev-char-symlinks --dev-root ${root} && stat -c '%n %t:%T' ${root}/dev/nvidia* && ls -l ${root}/dev/char | awk 'NR>1 {print $9, $11}'`]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout.split("\n").filter(Boolean).map((l) => l.replace(root, "R"))).toEqual([
+      "R/dev/nvidia-modeset c3:fe", "R/dev/nvidia-uvm 1fe:0", "R/dev/nvidia-uvm-tools 1fe:1", "R/dev/nvidiactl c3:ff",
+      "195:254 ../nvidia-modeset", "195:255 ../nvidiactl", "510:0 ../nvidia-uvm", "510:1 ../nvidia-uvm-tools",
+    ]);
+  });
+
+  test("create-device-nodes without --control-devices says what is missing", () => {
+    const r = inFakeHost(fake.dir, [CTK, "system", "create-device-nodes"]);
+    expect(r.stderr).toContain("use --control-devices");
+    expect(r.status).toBe(2);
+  });
+});
+
 describe("nvidia-cdi-hook arguments", () => {
   const bad: [string, string[], string][] = [
     ["unknown hook", ["frob"], "unknown hook `frob`"],
