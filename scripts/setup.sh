@@ -1,7 +1,7 @@
 #!/bin/bash
 # Everything nvct's build, demo and tests need on a fresh Debian machine, as root: the Debian
-# packages (runc and busybox for containers, gcc for the fake driver, docker.io for the docker
-# test) when missing, then the npm
+# packages (runc and busybox for containers, gcc for the fake driver, docker.io and podman for
+# their tests) when missing, then the npm
 # toolchain (bun, AssemblyScript, jco) from package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,7 @@ command -v runc >/dev/null || need+=(runc)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v unshare >/dev/null || need+=(util-linux)
 command -v dockerd >/dev/null || need+=(docker.io)   # the `docker run --gpus` end-to-end test
+command -v podman >/dev/null || need+=(podman)      # the podman CDI end-to-end test
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
