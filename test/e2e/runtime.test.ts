@@ -143,6 +143,25 @@ describe("nvidia-container-runtime", () => {
     expect(r.status).toBe(0);
   });
 
+  test("the low-level runtime replaces the shim: same pid, same stdio, its exit status", () => {
+    const low = join(work, "fake-runc");
+    writeFileSync(low, '#!/bin/sh\necho "low-level pid $$ args $*"\nexit 7\n', { mode: 0o755 });
+    const cfg = join(work, "exec.toml");
+    writeFileSync(cfg, `[nvidia-container-runtime]\nruntimes = ["/nonexistent/runc", "${low}"]\n`);
+    const r = spawnSync("sh", ["-c", `echo "shim pid $$"; exec ${SHIM} --root /x state some-id`], { encoding: "utf8", env: { ...process.env, NVIDIA_CTK_CONFIG_FILE_PATH: cfg } });
+    const [shim, lowLine] = r.stdout.trim().split("\n");
+    expect(lowLine).toBe(`low-level pid ${shim.split(" ")[2]} args --root /x state some-id`);
+    expect(r.status).toBe(7);
+  });
+
+  test("no low-level runtime found: an error naming the ones tried", () => {
+    const cfg = join(work, "none.toml");
+    writeFileSync(cfg, '[nvidia-container-runtime]\nruntimes = ["no-such-runc"]\n');
+    const r = spawnSync(SHIM, ["state", "x"], { encoding: "utf8", env: { ...process.env, NVIDIA_CTK_CONFIG_FILE_PATH: cfg } });
+    expect(r.stderr).toBe("nvidia-container-runtime: no low-level runtime found: tried `no-such-runc` (nvidia-container-runtime.runtimes)\n");
+    expect(r.status).toBe(1);
+  });
+
   test("an unknown mode is an error naming it", () => {
     const r = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=0"], config: '[nvidia-container-runtime]\nmode = "magic"\n' });
     expect(r.stderr).toContain("unsupported mode `magic`");
