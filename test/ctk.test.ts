@@ -129,3 +129,32 @@ describe("nvidia-cdi-hook arguments", () => {
     }
   });
 });
+
+describe("nvidia-cdi-hook in a hostile root", () => {
+  test("links and the ld cache land inside the root whatever its symlinks say; an image's file is kept", () => {
+    const { mkdirSync, symlinkSync, writeFileSync, readlinkSync, readdirSync: ls, lstatSync } = require("node:fs");
+    const bundle = join(work, "hook-bundle");
+    const rootfs = join(bundle, "rootfs");
+    const victim = join(work, "hook-victim");
+    mkdirSync(join(rootfs, "usr"), { recursive: true });
+    mkdirSync(victim, { recursive: true });
+    symlinkSync(victim, join(rootfs, "usr/lib")); // absolute: must mean <rootfs>/<victim>
+    symlinkSync(victim, join(rootfs, "etc"));
+    symlinkSync("/nowhere", join(rootfs, "usr/share"));
+    mkdirSync(join(rootfs, victim), { recursive: true });
+    writeFileSync(join(bundle, "config.json"), JSON.stringify({ root: { path: "rootfs" } }));
+    const state = JSON.stringify({ pid: process.pid, bundle });
+    const run = (...args: string[]) => require("node:child_process").spawnSync(join(BIN, "nvidia-cdi-hook"), args, { input: state, encoding: "utf8" });
+    const a = run("create-symlinks", "--link", "libcuda.so.550::/usr/lib/libcuda.so.1");
+    expect(a.stderr).toBe("");
+    const b = run("update-ldcache", "--folder", "/usr/lib");
+    expect(b.stderr).toBe("");
+    expect(ls(victim)).toEqual([]);
+    const inside = join(rootfs, victim);
+    expect(readlinkSync(join(inside, "libcuda.so.1"))).toBe("libcuda.so.550");
+    expect(lstatSync(join(inside, "ld.so.cache")).isFile()).toBe(true);
+    const c = run("create-symlinks", "--link", "x::/usr/share/x/y");
+    expect(c.stderr).toBe("nvidia-cdi-hook: mount error: `/usr/share` is a symlink that leads nowhere inside the container\n");
+    expect(c.status).toBe(1);
+  });
+});

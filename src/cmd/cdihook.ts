@@ -58,7 +58,12 @@ const top = defineCommand({
   subCommands: Object.fromEntries(Object.entries(HOOKS).map(([n, h]) => [n, defineCommand({ meta: { name: n, description: h.description }, args: h.args })])),
 });
 
-export async function cdiHook(argv: string[], _env: Env, io: Io, tool = "nvidia-cdi-hook"): Promise<number> {
+export async function cdiHook(argv: string[], env: Env, io: Io): Promise<number> {
+  return runHook(argv, env, io, "nvidia-cdi-hook");
+}
+
+/** The hooks under a tool name (`nvidia-cdi-hook`, or `nvidia-ctk hook`). */
+export async function runHook(argv: string[], _env: Env, io: Io, tool: string): Promise<number> {
   try {
     const [name, ...rest] = argv;
     if (name === "--version" || name === "-V") {

@@ -147,8 +147,8 @@ export async function ctk(argv: string[], env: Env, io: Io): Promise<number> {
       return group ? 0 : 2;
     }
     if (group === "hook") {
-      const { cdiHook } = await import("./cdihook");
-      return cdiHook(argv.slice(1), env, io, `${TOOL} hook`);
+      const { runHook } = await import("./cdihook");
+      return runHook(argv.slice(1), env, io, `${TOOL} hook`);
     }
     if (group === "cdi") {
       const cmd = sub === "generate" ? generateCmd : sub === "list" ? listCmd : sub === "transform" ? transformCmd : undefined;

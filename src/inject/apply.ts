@@ -106,7 +106,13 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
       }
       let next = lookup(root, sub, O_PATH | O_DIRECTORY);
       if (next === null) {
-        sys.mkdirat(fd, parts[i], 0o755);
+        try {
+          sys.mkdirat(fd, parts[i], 0o755);
+        } catch (e) {
+          // Not found, yet there: a symlink whose target is missing inside the container.
+          if (e instanceof SysError && e.errno === 17) throw new NvctError("mount", `\`/${sub}\` is a symlink that leads nowhere inside the container`);
+          throw e;
+        }
         const parent = fd;
         const name = parts[i];
         undo.push(() => sys.unlinkat(parent, name, AT_REMOVEDIR));
