@@ -1,6 +1,7 @@
 // `nvidia-ctk runtime configure`, `nvidia-ctk config`, `nvidia-ctk system ...`: read the file,
 // edit the data, write it back atomically (temp file + rename) or print it with --dry-run.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { writeAtomic } from "../atomic";
 import { dirname, join } from "node:path";
 import type { ArgsDef } from "citty";
 import { parse } from "../args";
@@ -32,18 +33,6 @@ const DEFAULT_PATHS: Record<string, string> = {
   podman: "/usr/share/containers/oci/hooks.d/oci-nvidia-hook.json",
 };
 
-/** Writes atomically: a failure leaves the old file as it was. */
-export function writeAtomic(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = join(dirname(file), `.${file.split("/").pop()}.nvct-${process.pid}`);
-  try {
-    writeFileSync(tmp, text, { mode: 0o644 });
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new NvctError("config", `failed to write \`${file}\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
-  }
-}
 
 function readOr<T>(file: string, parseText: (t: string) => T, empty: T): T {
   let text: string;

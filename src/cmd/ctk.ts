@@ -1,8 +1,8 @@
 // nvidia-ctk: `cdi generate|list|transform`, `hook <name>`, `runtime configure`, `config`,
 // `system create-device-nodes|create-dev-char-symlinks`.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { writeAtomic } from "../atomic";
 import type { CdiSpec, ContainerEdits } from "../cdi/spec";
-import { dirname, join } from "node:path";
 import { defineCommand, type ArgsDef } from "citty";
 import { parse, usage, wantsHelp } from "../args";
 import { NvctError } from "../errors";
@@ -80,15 +80,7 @@ async function generate(argv: string[], io: Io): Promise<number> {
     io.stdout(text);
     return 0;
   }
-  mkdirSync(dirname(output), { recursive: true });
-  const tmp = join(dirname(output), `.${output.split("/").pop()}.nvct-${process.pid}`);
-  try {
-    writeFileSync(tmp, text, { mode: 0o644 });
-    renameSync(tmp, output);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new NvctError("generate", `failed to write \`${output}\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
-  }
+  writeAtomic(output, text, "generate");
   return 0;
 }
 
@@ -128,10 +120,8 @@ async function transform(argv: string[], io: Io): Promise<number> {
   edit(spec.containerEdits);
   for (const d of spec.devices ?? []) edit(d.containerEdits);
   const out = json ? JSON.stringify(spec, null, 2) + "\n" : Bun.YAML.stringify(spec, null, 2) + "\n";
-  if (a.output) {
-    const { writeAtomic } = await import("./ctk-runtime");
-    writeAtomic(a.output, out);
-  } else io.stdout(out);
+  if (a.output) writeAtomic(a.output, out, "cdi");
+  else io.stdout(out);
   return 0;
 }
 

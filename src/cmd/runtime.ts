@@ -1,7 +1,8 @@
 // nvidia-container-runtime: the runc shim. On `create` it edits the bundle's config.json for the
 // configured mode; then, whatever the command, it execs the low-level runtime in its place
 // (same pid, stdio and exit status), so any other command costs only the start of this binary.
-import { accessSync, constants, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { writeAtomic } from "../atomic";
 import { dirname, join } from "node:path";
 import { configPath, loadConfig, type Config } from "../config/config";
 import type { Spec } from "../discover/container";
@@ -133,14 +134,7 @@ export async function modifyBundle(bundle: string, cfg: Config, argv0: string, e
   } else {
     throw new NvctError("runtime", `unsupported mode \`${mode}\` (nvidia-container-runtime.mode): want auto, legacy or cdi`);
   }
-  const tmp = `${file}.nvct-${process.pid}`;
-  try {
-    writeFileSync(tmp, JSON.stringify(spec));
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new NvctError("spec", `failed to write \`${file}\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
-  }
+  writeAtomic(file, JSON.stringify(spec), "spec");
 }
 
 export async function runtime(argv: string[], env: Env, io: Io, argv0 = TOOL): Promise<number> {

@@ -142,3 +142,26 @@ export function parseReport(out: string): Report {
   return r;
 }
 
+
+/**
+ * Runs an engine script (docker.sh, podman.sh) in the fake host of `fake`: it imports a fresh
+ * image of the REPORT rootfs and prints `=== --<flag> <value>` before each run's output.
+ * Returns each run's output by value.
+ */
+export function runEngine(script: string, fake: string, work: string, values: string[], debian = true): Record<string, string> {
+  const img = join(work, "image");
+  mkdirSync(img, { recursive: true });
+  const rootfs = makeRootfs(img, { debian });
+  const r = spawnSync(FAKEHOST, [fake, "--", script, join(work, "engine"), rootfs, REPORT, ...values], {
+    encoding: "utf8",
+    env: { ...process.env, NVCT_BIN: BIN },
+    timeout: 240_000,
+  });
+  if (r.status !== 0) throw new Error(`${script} failed (${r.status}): ${r.stderr}\n${r.stdout}`);
+  const runs: Record<string, string> = {};
+  for (const part of r.stdout.split(/^=== --\w+ /m).slice(1)) {
+    const nl = part.indexOf("\n");
+    runs[part.slice(0, nl)] = part.slice(nl + 1);
+  }
+  return runs;
+}

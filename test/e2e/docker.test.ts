@@ -1,13 +1,12 @@
 // `docker run --gpus` with Debian's docker.io: dockerd finds nvct's nvidia-container-runtime-hook
 // on its PATH and runs it as the reference's, in the fake host.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanCompiledLibraries, THREE_MIXED } from "../fake/driver";
-import { BIN, FAKEHOST, fakeDriver } from "../helpers";
-import { makeRootfs, parseReport, REPORT } from "./bundle";
+import { fakeDriver } from "../helpers";
+import { parseReport, runEngine } from "./bundle";
 
 let work: string;
 let fake: ReturnType<typeof fakeDriver>;
@@ -16,19 +15,7 @@ let runs: Record<string, string> = {};
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "nvct-docker-"));
   fake = fakeDriver(THREE_MIXED, "docker");
-  const img = join(work, "image");
-  mkdirSync(img);
-  const rootfs = makeRootfs(img, { debian: true });
-  const r = spawnSync(FAKEHOST, [fake.dir, "--", join(import.meta.dir, "docker.sh"), join(work, "docker"), rootfs, REPORT, "all", '"device=1"', '"device=7"'], {
-    encoding: "utf8",
-    env: { ...process.env, NVCT_BIN: BIN },
-    timeout: 240_000,
-  });
-  if (r.status !== 0) throw new Error(`docker.sh failed (${r.status}): ${r.stderr}\n${r.stdout}`);
-  for (const part of r.stdout.split("=== --gpus ").slice(1)) {
-    const nl = part.indexOf("\n");
-    runs[part.slice(0, nl)] = part.slice(nl + 1);
-  }
+  runs = runEngine(join(import.meta.dir, "docker.sh"), fake.dir, work, ["all", '"device=1"', '"device=7"'], true);
 }, 300_000);
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });

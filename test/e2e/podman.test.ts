@@ -1,34 +1,21 @@
 // podman (Debian's) with CDI: `--device nvidia.com/gpu=...` from the spec nvct generates; the
 // spec's createContainer hooks are nvct's nvidia-cdi-hook.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanCompiledLibraries, THREE_MIXED } from "../fake/driver";
-import { BIN, FAKEHOST, fakeDriver } from "../helpers";
-import { makeRootfs, parseReport, REPORT } from "./bundle";
+import { fakeDriver } from "../helpers";
+import { parseReport, runEngine } from "./bundle";
 
 let work: string;
 let fake: ReturnType<typeof fakeDriver>;
-const runs: Record<string, string> = {};
+let runs: Record<string, string> = {};
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "nvct-podman-"));
   fake = fakeDriver(THREE_MIXED, "podman");
-  const img = join(work, "image");
-  mkdirSync(img);
-  const rootfs = makeRootfs(img, { debian: false });
-  const r = spawnSync(FAKEHOST, [fake.dir, "--", join(import.meta.dir, "podman.sh"), join(work, "podman"), rootfs, REPORT, "nvidia.com/gpu=all", "nvidia.com/gpu=1", "nvidia.com/gpu=9"], {
-    encoding: "utf8",
-    env: { ...process.env, NVCT_BIN: BIN },
-    timeout: 240_000,
-  });
-  if (r.status !== 0) throw new Error(`podman.sh failed (${r.status}): ${r.stderr}\n${r.stdout}`);
-  for (const part of r.stdout.split("=== --device ").slice(1)) {
-    const nl = part.indexOf("\n");
-    runs[part.slice(0, nl)] = part.slice(nl + 1);
-  }
+  runs = runEngine(join(import.meta.dir, "podman.sh"), fake.dir, work, ["nvidia.com/gpu=all", "nvidia.com/gpu=1", "nvidia.com/gpu=9"], false);
 }, 300_000);
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
