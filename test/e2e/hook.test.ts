@@ -1,7 +1,7 @@
 // End to end: real runc containers in the fake host, GPUs given by nvct's prestart hook.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanCompiledLibraries, MIG_ON_ONE, THREE_MIXED } from "../fake/driver";
@@ -233,6 +233,21 @@ describe("hook: layouts", () => {
     expect(r.report.nodes).toEqual(["nvidia-uvm", "nvidia-uvm-tools", "nvidia1", "nvidiactl"]);
     expect(r.report.libs).toEqual(DEFAULT_LIBS);
     expect(r.report.dl).toEqual(["dlopen libcuda.so.1: OK", "dlopen libnvidia-ml.so.1: OK"]);
+  });
+});
+
+describe("hook: the driver's nodes", () => {
+  test("a node whose rdev is not the GPU's is refused, by name", () => {
+    const odd = fakeDriver(THREE_MIXED, "e2e-odd");
+    try {
+      const f = join(odd.dir, "devnodes");
+      writeFileSync(f, readFileSync(f, "utf8").replace("nvidia1 c 195 1\n", "nvidia1 c 195 7\n"));
+      const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=1"], fake: odd.dir });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain("device error: `/dev/nvidia1` is 195:7, expected 195:1");
+    } finally {
+      odd.remove();
+    }
   });
 });
 
