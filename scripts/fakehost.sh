@@ -37,13 +37,14 @@ while read -r path type major minor; do
 done < "$dir/devnodes"
 mount --bind "$dir/proc-driver" /proc/driver
 mount --bind "$dir/proc-devices" /proc/devices
+# A fresh /run: what nvct and the engines keep there (caches, state) stays in this namespace.
+mount -t tmpfs nvct-run /run
 if [ "$mode" = host ]; then
   mount -t overlay nvct-lib -o "lowerdir=$dir/root/usr/lib:/usr/lib" /usr/lib
   mount -t overlay nvct-bin -o "lowerdir=$dir/root/usr/bin:/usr/bin" /usr/bin
   ldconfig -X -C "$scratch/ld.so.cache" /usr/lib/i386-linux-gnu 2>/dev/null
   mount --bind "$scratch/ld.so.cache" /etc/ld.so.cache
 else
-  mount -t tmpfs nvct-run /run
   mkdir -p /run/nvidia/driver
   mount --bind "$dir/root" /run/nvidia/driver
 fi

@@ -90,6 +90,7 @@ export async function hook(argv: string[], env: Env, io: Io): Promise<number> {
         migMonitor: req.migMonitor,
         imex: req.imex,
         driver: { root: cfg.cli.root, ldcache: cfg.cli.ldcache },
+        inventoryCache: cfg.nvct.inventoryCache,
         cgroup: cfg.cli.noCgroups ? null : requireCgroup(state.pid),
         env,
         log: (m, d) => log.debug(m, d ?? ""),

@@ -31,6 +31,8 @@ export interface Config {
   hook: { path: string; skipModeDetection: boolean };
   ctk: { path: string };
   features: Record<string, boolean>;
+  /** nvct's own keys, in an `[nvct]` table the reference ignores. */
+  nvct: { inventoryCache: string };
 }
 
 export const DEFAULT_SUPPORTED_CAPABILITIES = "compat32,compute,display,graphics,ngx,utility,video";
@@ -54,6 +56,7 @@ export function defaults(): Config {
     hook: { path: "/usr/bin/nvidia-container-runtime-hook", skipModeDetection: false },
     ctk: { path: "/usr/bin/nvidia-ctk" },
     features: {},
+    nvct: { inventoryCache: "/run/nvct/inventory.json" },
   };
 }
 
@@ -98,6 +101,7 @@ export function parseConfig(text: string, file = "config.toml"): Config {
   const hook = table(file, t, "nvidia-container-runtime-hook");
   const ctk = table(file, t, "nvidia-ctk");
   const features = table(file, t, "features") ?? {};
+  const nvct = table(file, t, "nvct");
   for (const [k, v] of Object.entries(features)) {
     if (typeof v !== "boolean") throw new NvctError("config", `invalid config \`${file}\`: \`features.${k}\` must be a boolean`);
   }
@@ -138,6 +142,7 @@ export function parseConfig(text: string, file = "config.toml"): Config {
     },
     ctk: { path: pick(file, ctk, "path", "string", "nvidia-ctk.", d.ctk.path) },
     features: features as Record<string, boolean>,
+    nvct: { inventoryCache: pick(file, nvct, "inventory-cache", "string", "nvct.", d.nvct.inventoryCache) },
   };
 }
 

@@ -3,7 +3,8 @@
 import { readFileSync } from "node:fs";
 import { checkRequirement, makePlan, selectDevices, type PlanOp } from "../core";
 import { layoutOf, type DeviceCgroup, type Layout } from "../discover/container";
-import { migMinors, readInventory } from "../discover/driver";
+import { migMinors } from "../discover/driver";
+import { cachedInventory } from "../discover/inventory";
 import { controlNodes, findBinaries, findFirmware, findIpcs, findLibraries, loadLdCache, procDevices, statNode, type DriverRoot } from "../discover/files";
 import { NVIDIA_MAJOR } from "../discover/tables";
 import { NvctError } from "../errors";
@@ -27,6 +28,8 @@ export interface ConfigureRequest {
   env?: Record<string, string | undefined>;
   /** Where the libraries go; default: from the rootfs (Debian multiarch, else lib64/lib32). */
   layout?: Layout;
+  /** Where NVML's answer is cached (see discover/inventory.ts); "" = always ask NVML. */
+  inventoryCache?: string;
   /** configure's --no-devbind, --no-persistenced, --no-fabricmanager. */
   skip?: { devbind?: boolean; persistenced?: boolean; fabricmanager?: boolean };
   log?: (msg: string, data?: unknown) => void;
@@ -53,7 +56,7 @@ export function planFor(req: ConfigureRequest): { ops: PlanOp[]; procContents: M
   mark("ldcache");
   let inv;
   try {
-    inv = readInventory(req.driver, entries);
+    inv = cachedInventory(req.driver, entries, req.inventoryCache ?? "", (m) => req.log?.(m));
   } catch (e) {
     throw new NvctError("init", `initialization error: ${(e as Error).message}`, e);
   }

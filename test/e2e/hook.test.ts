@@ -251,6 +251,33 @@ describe("hook: the driver's nodes", () => {
   });
 });
 
+describe("hook: the inventory cache", () => {
+  test("NVML is asked once; the cache holds while procfs says the same; a change asks NVML again", () => {
+    const f = fakeDriver(THREE_MIXED, "e2e-cache");
+    try {
+      const cache = join(work, "inventory.json");
+      const config = `[nvct]\ninventory-cache = "${cache}"\n`;
+      const first = container({ env: ["NVIDIA_VISIBLE_DEVICES=1"], fake: f.dir, config });
+      expect(first.report.nodes).toContain("nvidia1");
+      expect(JSON.parse(readFileSync(cache, "utf8")).inventory.gpus.length).toBe(3);
+      // From now on NVML fails: a start that still works did not ask it.
+      const conf = join(f.dir, "root/usr/lib/x86_64-linux-gnu/fake-nvml.conf");
+      writeFileSync(conf, readFileSync(conf, "utf8") + "fail nvmlInit_v2 9\n");
+      const second = container({ env: ["NVIDIA_VISIBLE_DEVICES=2"], fake: f.dir, config });
+      expect(second.stderr).toBe("");
+      expect(second.report.nodes).toContain("nvidia3");
+      // The driver now reports something else for a GPU: the cache is stale, NVML is asked.
+      const info = join(f.dir, "proc-driver/nvidia/gpus/00000000:07:00.0/information");
+      writeFileSync(info, readFileSync(info, "utf8").replace("NVIDIA A100-SXM4-40GB", "NVIDIA A100-SXM4-80GB"));
+      const third = container({ env: ["NVIDIA_VISIBLE_DEVICES=0"], fake: f.dir, config });
+      expect(third.status).not.toBe(0);
+      expect(third.stderr).toContain("initialization error: nvml error: nvmlInit_v2: Driver Not Loaded");
+    } finally {
+      f.remove();
+    }
+  });
+});
+
 describe("hook: the host afterwards", () => {
   test("a GPU container and a failed one leave /dev, the mount table and the ld cache as they were", () => {
     const snap = () => ({

@@ -47,6 +47,9 @@ skip-mode-detection = true
 
 [features]
 allow-ldconfig-from-container = false
+
+[nvct]
+inventory-cache = ""
 `);
     expect(c).toMatchObject({
       disableRequire: true, swarmResource: "DOCKER_RESOURCE_GPU", acceptEnvvarUnprivileged: false, acceptVolumeMounts: true,
@@ -55,6 +58,7 @@ allow-ldconfig-from-container = false
       runtime: { mode: "cdi", runtimes: ["crun"], logLevel: "debug", cdi: { defaultKind: "example.com/gpu", annotationPrefixes: ["cdi.k8s.io/", "x/"], specDirs: ["/opt/cdi"] } },
       hook: { path: "/opt/bin/nvidia-container-runtime-hook", skipModeDetection: true },
       features: { "allow-ldconfig-from-container": false },
+      nvct: { inventoryCache: "" },
     });
   });
 
