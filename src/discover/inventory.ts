@@ -3,7 +3,6 @@
 // file: model, UUID, minor, bus; the MIG capability tree) and libnvidia-ml is the same file.
 // NVML initialisation takes from tens to hundreds of milliseconds on real machines.
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { createHash } from "node:crypto";
 import { writeAtomic } from "../atomic";
 import type { LdCacheEntry } from "../core";
 import type { NvmlInventory } from "../sys/nvml";
@@ -25,21 +24,22 @@ function tree(dir: string, depth: number, out: string[]): void {
   }
 }
 
-/** What the cached inventory depends on, hashed; null when procfs has no driver to go by. */
+/**
+ * What the cached inventory depends on, verbatim (a few KB; compared whole, no hash: node:crypto
+ * would be one more module loaded at every start); null when procfs has no driver to go by.
+ */
 export function inventoryKey(r: DriverRoot, nvml: string): string | null {
-  const h = createHash("sha256");
+  const parts: string[] = [];
   try {
-    h.update(readFileSync(`${PROC}/version`));
-    for (const bus of readdirSync(`${PROC}/gpus`).sort()) h.update(bus).update(readFileSync(`${PROC}/gpus/${bus}/information`));
+    parts.push(readFileSync(`${PROC}/version`, "utf8"));
+    for (const bus of readdirSync(`${PROC}/gpus`).sort()) parts.push(bus, readFileSync(`${PROC}/gpus/${bus}/information`, "utf8"));
     const st = statSync(nvml);
-    h.update(`${r.root}\n${nvml}\n${st.ino}:${st.size}:${st.mtimeMs}\n`);
+    parts.push(`${r.root}\n${nvml}\n${st.ino}:${st.size}:${st.mtimeMs}`);
   } catch {
     return null;
   }
-  const caps: string[] = [];
-  tree(`${PROC}/capabilities`, 4, caps);
-  h.update(caps.join("\n"));
-  return h.digest("hex");
+  tree(`${PROC}/capabilities`, 4, parts);
+  return parts.join("\n");
 }
 
 /**

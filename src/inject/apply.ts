@@ -126,7 +126,10 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
 
   // Nothing is created, replaced or mounted in the kernel's own filesystems: an image's symlink
   // into the container's /proc or /sys must not reach runc's or the kernel's files.
+  const checked = new Set<number>();
   const notKernelFs = (dir: number, path: string) => {
+    if (checked.has(dir)) return; // one statfs per directory: most files share a few
+    checked.add(dir);
     const t = sys.fsType(dir, path);
     if (t === PROC_SUPER_MAGIC || t === SYSFS_MAGIC) throw new NvctError("mount", `refusing \`${path}\`: it resolves into /proc or /sys`);
   };

@@ -1,7 +1,6 @@
 // libc through bun:ffi, loaded on first use. Every call reads errno through __errno_location()
 // right after it returns, before any other JS can run a libc call on this thread.
 import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
-import { constants } from "node:os";
 import { NvctError } from "../errors";
 
 const { i32, u32, u64, i64, ptr: P, cstring } = FFIType;
@@ -33,7 +32,17 @@ function libc(): Symbols {
   return (lib ??= dlopen("libc.so.6", SYMBOLS).symbols);
 }
 
-const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v as number, k]));
+// Linux errno names (a table, not node:os: every builtin module the bundle imports loads at start).
+const ERRNO_NAMES = new Map<number, string>(
+  (
+    "EPERM ENOENT ESRCH EINTR EIO ENXIO E2BIG ENOEXEC EBADF ECHILD EAGAIN ENOMEM EACCES EFAULT ENOTBLK EBUSY EEXIST " +
+    "EXDEV ENODEV ENOTDIR EISDIR EINVAL ENFILE EMFILE ENOTTY ETXTBSY EFBIG ENOSPC ESPIPE EROFS EMLINK EPIPE EDOM ERANGE " +
+    "EDEADLK ENAMETOOLONG ENOLCK ENOSYS ENOTEMPTY ELOOP"
+  )
+    .split(" ")
+    .map((name, i) => [i + 1, name] as [number, string])
+    .concat([[95, "EOPNOTSUPP"], [110, "ETIMEDOUT"], [122, "EDQUOT"]]),
+);
 
 /** The failure of one libc call: code `sys`, errno kept, message naming the call and its input. */
 export class SysError extends NvctError {
