@@ -1,7 +1,8 @@
 // nvidia-container-runtime: the runc shim. On `create` it edits the bundle's config.json for the
 // configured mode; then, whatever the command, it execs the low-level runtime in its place
 // (same pid, stdio and exit status), so any other command costs only the start of this binary.
-import { accessSync, constants, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { statNode } from "../discover/files";
 import { writeAtomic } from "../atomic";
 import { dirname, join } from "node:path";
 import { configPath, loadConfig, type Config } from "../config/config";
@@ -106,6 +107,41 @@ export function requestedDevices(spec: Spec, cfg: Config): { names: string[]; fr
   return { names: ids, from: "NVIDIA_VISIBLE_DEVICES" };
 }
 
+/** `NVIDIA_<FEATURE>=enabled` adds these host nodes (names under /dev, by pattern). */
+const FEATURE_NODES: Record<string, RegExp[]> = {
+  NVIDIA_GDS: [/^nvidia-fs\d+$/],
+  NVIDIA_MOFED: [/^infiniband\/(uverbs\d+|rdma_cm|umad\d+|issm\d+)$/],
+  NVIDIA_NVSWITCH: [/^nvidia-nvswitch(ctl|\d+)$/],
+  NVIDIA_GDRCOPY: [/^gdrdrv$/],
+};
+
+/** Adds the device nodes of the features the spec's env enables; returns the features added. */
+export function addFeatureDevices(spec: Spec, devRoot = "/dev"): string[] {
+  const env = new Map<string, string>();
+  for (const e of spec.process?.env ?? []) env.set(e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1));
+  const added: string[] = [];
+  for (const [feature, patterns] of Object.entries(FEATURE_NODES)) {
+    if (env.get(feature) !== "enabled") continue;
+    const names: string[] = [];
+    for (const dir of ["", "infiniband/"]) {
+      let list: string[] = [];
+      try {
+        list = readdirSync(join(devRoot, dir));
+      } catch {}
+      for (const n of list) if (patterns.some((p) => p.test(dir + n))) names.push(dir + n);
+    }
+    const linux = ((spec as any).linux ??= {});
+    for (const name of names.sort()) {
+      const node = statNode(join(devRoot, name));
+      if (!node) continue;
+      (linux.devices ??= []).push({ path: `/dev/${name}`, type: "c", major: node.major, minor: node.minor, fileMode: 0o666, uid: 0, gid: 0 });
+      ((linux.resources ??= {}).devices ??= []).push({ allow: true, type: "c", major: node.major, minor: node.minor, access: "rwm" });
+    }
+    added.push(feature);
+  }
+  return added;
+}
+
 const isQualified = (n: string) => /^[a-z0-9.-]+\/[a-zA-Z0-9._-]+=.+$/.test(n);
 
 /** Rewrites <bundle>/config.json for the mode; the file is left as it was on any error. */
@@ -122,13 +158,15 @@ export async function modifyBundle(bundle: string, cfg: Config, argv0: string, e
   const req = requestedDevices(spec, cfg);
   if (mode === "auto") mode = req.names.length > 0 && req.names.every(isQualified) ? "cdi" : "legacy";
   log("info", `using ${mode} mode for bundle ${bundle}`);
+  const features = addFeatureDevices(spec);
+  if (features.length) log("info", `devices for ${features.join(", ")}`);
   if (mode === "legacy") {
-    if (!addLegacyHook(spec, hookPath(cfg, argv0, env))) return;
+    if (!addLegacyHook(spec, hookPath(cfg, argv0, env)) && features.length === 0) return;
   } else if (mode === "cdi") {
-    if (req.names.length === 0) return;
+    if (req.names.length === 0 && features.length === 0) return;
     const { injectCdi } = await import("../cdi/inject");
     const names = req.names.map((n) => (isQualified(n) ? n : `${cfg.runtime.cdi.defaultKind}=${n}`));
-    injectCdi(spec, names, cfg.runtime.cdi.specDirs);
+    if (names.length) injectCdi(spec, names, cfg.runtime.cdi.specDirs);
     // The devices are in the spec now: a hook that reads the env must not inject them again.
     if (spec.process?.env) spec.process.env = spec.process.env.map((e) => (e.startsWith("NVIDIA_VISIBLE_DEVICES=") ? "NVIDIA_VISIBLE_DEVICES=void" : e));
   } else {

@@ -30,11 +30,11 @@ afterAll(() => {
 });
 
 let seq = 0;
-function viaShim(o: { env?: string[]; annotations?: Record<string, string>; config: string; logJson?: boolean; prepare?: (dir: string) => void }) {
+function viaShim(o: { env?: string[]; annotations?: Record<string, string>; config: string; logJson?: boolean; prepare?: (dir: string) => void; fake?: string; script?: string }) {
   const dir = join(work, `b${++seq}`);
   mkdirSync(dir);
   makeRootfs(dir, { debian: seq % 2 === 0 });
-  writeBundle(dir, { env: o.env, script: REPORT, hook: null });
+  writeBundle(dir, { env: o.env, script: o.script ?? REPORT, hook: null });
   if (o.annotations) {
     const spec = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
     spec.annotations = o.annotations;
@@ -46,7 +46,7 @@ function viaShim(o: { env?: string[]; annotations?: Record<string, string>; conf
   const before = readFileSync(join(dir, "config.json"), "utf8");
   const log = join(dir, "runc.log");
   const extra = o.logJson ? ["--log", log, "--log-format", "json"] : [];
-  const r = spawnSync(FAKEHOST, [fake.dir, "--", join(import.meta.dir, "runtime.sh"), SHIM, join(dir, "state"), dir, `nvct-rt-${process.pid}-${seq}`, ...extra], {
+  const r = spawnSync(FAKEHOST, [o.fake ?? fake.dir, "--", join(import.meta.dir, "runtime.sh"), SHIM, join(dir, "state"), dir, `nvct-rt-${process.pid}-${seq}`, ...extra], {
     encoding: "utf8",
     env: { ...process.env, NVIDIA_CTK_CONFIG_FILE_PATH: cfg, PATH: `${BIN}:${process.env.PATH}` },
     timeout: 60_000,
@@ -160,6 +160,23 @@ describe("nvidia-container-runtime", () => {
     const r = spawnSync(SHIM, ["state", "x"], { encoding: "utf8", env: { ...process.env, NVIDIA_CTK_CONFIG_FILE_PATH: cfg } });
     expect(r.stderr).toBe("nvidia-container-runtime: no low-level runtime found: tried `no-such-runc` (nvidia-container-runtime.runtimes)\n");
     expect(r.status).toBe(1);
+  });
+
+  test("NVIDIA_GDS and NVIDIA_GDRCOPY=enabled add their nodes, with device rules", () => {
+    const extra = fakeDriver(THREE_MIXED, "runtime-features");
+    try {
+      writeFileSync(join(extra.dir, "devnodes"), readFileSync(join(extra.dir, "devnodes"), "utf8") + "nvidia-fs0 c 234 0\ngdrdrv c 234 1\nnvidia-nvswitch0 c 234 2\n");
+      const r = viaShim({
+        env: ["NVIDIA_VISIBLE_DEVICES=void", "NVIDIA_GDS=enabled", "NVIDIA_GDRCOPY=enabled", "NVIDIA_NVSWITCH=disabled"],
+        config: '[nvidia-container-runtime]\nmode = "legacy"\n',
+        fake: extra.dir,
+        script: "ls /dev | grep -E 'nvidia-fs|gdrdrv|nvswitch'; probe open /dev/nvidia-fs0 /dev/gdrdrv",
+      });
+      expect(r.stdout).toBe("gdrdrv\nnvidia-fs0\nopen /dev/nvidia-fs0: ENXIO\nopen /dev/gdrdrv: ENXIO\nshim-exit: 0\n");
+      expect(validate(r.spec, "oci/config-schema.json")).toEqual([]);
+    } finally {
+      extra.remove();
+    }
   });
 
   test("an unknown mode is an error naming it", () => {
