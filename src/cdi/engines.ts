@@ -59,6 +59,21 @@ export function configureContainerd(cfg: Table, o: RuntimeOptions, version: numb
   return out;
 }
 
+/**
+ * The drop-in file's content for a main config: only the nvidia runtime (seeded from the main
+ * config's runc entry, so SystemdCgroup and runc's other options carry over), the default and CDI.
+ */
+export function containerdDropIn(main: Table, o: RuntimeOptions, version: number): Table {
+  const plugin = criPlugin(version);
+  let runc: unknown = main;
+  for (const p of [...plugin, "containerd", "runtimes", "runc"]) runc = (runc as Table | undefined)?.[p];
+  const seed: Table = { version };
+  if (runc && typeof runc === "object") table(seed, ...plugin, "containerd", "runtimes").runc = structuredClone(runc as Table);
+  const out = configureContainerd(seed, o, version);
+  delete table(out, ...plugin, "containerd", "runtimes").runc;
+  return out;
+}
+
 /** The containerd config version of a parsed file (absent = 1). */
 export function containerdVersion(cfg: Table): number {
   const v = cfg.version ?? 1;

@@ -25,11 +25,16 @@ const ALL_CAPS = ["compat32", "compute", "display", "graphics", "ngx", "utility"
 /** Hooks nvct writes carry this environment and no other: an image's LD_PRELOAD never reaches them. */
 export const HOOK_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"];
 
-/** The smallest cdiVersion whose schema allows what the spec uses. */
+/**
+ * The smallest cdiVersion that allows what the spec uses: 0.7.0 additionalGids; 0.6.0
+ * annotations, a class with a dot; 0.5.0 a device name starting with a digit, a device node's
+ * hostPath; 0.4.0 a mount's type; else 0.3.0.
+ */
 export function minimumVersion(spec: CdiSpec): string {
   const edits = [spec.containerEdits, ...spec.devices.map((d) => d.containerEdits)].filter(Boolean) as ContainerEdits[];
   if (edits.some((e) => e.additionalGids?.length)) return "0.7.0";
-  if (spec.annotations || spec.devices.some((d) => d.annotations || /^[0-9]/.test(d.name))) return "0.5.0";
+  if (spec.annotations || spec.devices.some((d) => d.annotations) || spec.kind.split("/")[1]?.includes(".")) return "0.6.0";
+  if (spec.devices.some((d) => /^[0-9]/.test(d.name)) || edits.some((e) => e.deviceNodes?.some((n) => n.hostPath))) return "0.5.0";
   if (edits.some((e) => e.mounts?.some((m) => m.type))) return "0.4.0";
   return "0.3.0";
 }
@@ -55,6 +60,7 @@ export function generateSpec(o: GenerateOptions): CdiSpec {
     imex: [],
     driver: o.driver,
     cgroup: null,
+    devRoot: o.devRoot,
     layout: { lib64: dirOf(64), lib32: dirOf(32) },
   });
   const common = editsFrom(ops, o.hookPath);

@@ -5,7 +5,7 @@ import { writeAtomic } from "../atomic";
 import { dirname, join } from "node:path";
 import type { ArgsDef } from "citty";
 import { parse } from "../args";
-import { configureContainerd, configureCrio, configureDocker, containerdVersion, podmanHook } from "../cdi/engines";
+import { configureContainerd, configureCrio, configureDocker, containerdDropIn, containerdVersion, podmanHook } from "../cdi/engines";
 import { defaults, parseConfig } from "../config/config";
 import { stringify, type Table } from "../config/toml";
 import { NvctError } from "../errors";
@@ -80,7 +80,7 @@ export function runtimeConfigure(argv: string[], io: Io): number {
     const dropIn: string | undefined = a["drop-in-config"];
     if (dropIn) {
       // The settings go to the drop-in; the main config only imports it (containerd merges).
-      out.push([dropIn, stringify(configureContainerd({ version }, o, version))]);
+      out.push([dropIn, stringify(containerdDropIn(main, o, version))]);
       const imports = Array.isArray(main.imports) ? (main.imports as string[]) : [];
       if (!imports.includes(dropIn)) out.push([file, stringify({ ...main, ...(version > 1 ? { version } : {}), imports: [...imports, dropIn] })]);
     } else out.push([file, stringify(configureContainerd(main, o, version))]);

@@ -4,17 +4,18 @@
 import { accessSync, constants, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { statNode } from "../discover/files";
 import { writeAtomic } from "../atomic";
+import { parseLossless } from "../json";
 import { dirname, join } from "node:path";
 import { configPath, loadConfig, type Config } from "../config/config";
-import type { Spec } from "../discover/container";
+import { isPrivileged, type Spec } from "../discover/container";
 import { NvctError } from "../errors";
 import type { Env, Io } from "../io";
 
 const TOOL = "nvidia-container-runtime";
 const HOOK = "nvidia-container-runtime-hook";
 
-/** runc's global options that take a value (so that their value is not read as the command). */
-const GLOBAL_WITH_VALUE = new Set(["--root", "--log", "--log-format", "--criu", "--rootless"]);
+/** runc's and crun's global options that take a value (their value is not the command). */
+const GLOBAL_WITH_VALUE = new Set(["--root", "--log", "--log-format", "--criu", "--rootless", "--cgroup-manager", "--log-level"]);
 
 export interface RuntimeArgs {
   command?: string;
@@ -27,10 +28,12 @@ export interface RuntimeArgs {
 export function parseRuntimeArgs(argv: string[], cwd: string): RuntimeArgs {
   const out: RuntimeArgs = { bundle: cwd, logFormat: "text" };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const [name, inline] = a.startsWith("--") && a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+    // Go's flag package takes -name and --name alike, with the value after = or as the next word.
+    let a = argv[i];
+    if (/^-[a-z][a-z-]+/.test(a)) a = "-" + a;
+    const [name, inline] = a.startsWith("-") && a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
     const value = () => inline ?? argv[++i];
-    if (name === "-b" || name === "--bundle") {
+    if (name === "-b" || name === "--bundle" || name === "--b") {
       const v = value();
       if (v === undefined) throw new NvctError("usage", `${name} needs a value`);
       out.bundle = v;
@@ -92,13 +95,34 @@ export function addLegacyHook(spec: Spec, path: string): boolean {
   return true;
 }
 
-/** The devices a spec asks for, as CDI sees them: annotation values, else NVIDIA_VISIBLE_DEVICES. */
+const VOLUME_PREFIX = "/var/run/nvidia-container-devices/";
+
+/**
+ * The devices a spec asks for, as CDI sees them: annotation values (qualified names only), else
+ * the volume-mount list (when accepted), else NVIDIA_VISIBLE_DEVICES, which an unprivileged
+ * container may use only while accept-nvidia-visible-devices-envvar-when-unprivileged holds.
+ */
 export function requestedDevices(spec: Spec, cfg: Config): { names: string[]; from: string } {
   const names: string[] = [];
   for (const [k, v] of Object.entries(spec.annotations ?? {})) {
-    if (cfg.runtime.cdi.annotationPrefixes.some((p) => k.startsWith(p))) names.push(...v.split(",").map((s) => s.trim()).filter(Boolean));
+    if (!cfg.runtime.cdi.annotationPrefixes.some((p) => k.startsWith(p))) continue;
+    for (const n of v.split(",").map((s) => s.trim()).filter(Boolean)) {
+      if (!isQualified(n)) throw new NvctError("cdi", `invalid CDI device name \`${n}\` in annotation \`${k}\`: want vendor.com/class=name`);
+      names.push(n);
+    }
   }
   if (names.length > 0) return { names, from: "annotations" };
+  if (cfg.acceptVolumeMounts) {
+    for (const m of spec.mounts ?? []) {
+      if (m.source !== "/dev/null" || !m.destination?.startsWith(VOLUME_PREFIX)) continue;
+      const id = m.destination.slice(VOLUME_PREFIX.length);
+      const cdi = /^cdi\/([^/]+)\/([^/]+)\/(.+)$/.exec(id);
+      if (cdi) names.push(`${cdi[1]}/${cdi[2]}=${cdi[3]}`);
+      else if (id && !id.startsWith("imex/")) names.push(id);
+    }
+    if (names.length > 0) return { names, from: "volume-mounts" };
+  }
+  if (!isPrivileged(spec) && !cfg.acceptEnvvarUnprivileged) return { names: [], from: "NVIDIA_VISIBLE_DEVICES" };
   const env = spec.process?.env ?? [];
   let value: string | undefined;
   for (const e of env) if (e.startsWith("NVIDIA_VISIBLE_DEVICES=")) value = e.slice("NVIDIA_VISIBLE_DEVICES=".length);
@@ -110,7 +134,7 @@ export function requestedDevices(spec: Spec, cfg: Config): { names: string[]; fr
 /** `NVIDIA_<FEATURE>=enabled` adds these host nodes (names under /dev, by pattern). */
 const FEATURE_NODES: Record<string, RegExp[]> = {
   NVIDIA_GDS: [/^nvidia-fs\d+$/],
-  NVIDIA_MOFED: [/^infiniband\/(uverbs\d+|rdma_cm|umad\d+|issm\d+)$/],
+  NVIDIA_MOFED: [/^infiniband\/(uverbs\d+|rdma_cm)$/],
   NVIDIA_NVSWITCH: [/^nvidia-nvswitch(ctl|\d+)$/],
   NVIDIA_GDRCOPY: [/^gdrdrv$/],
 };
@@ -149,7 +173,7 @@ export async function modifyBundle(bundle: string, cfg: Config, argv0: string, e
   const file = join(bundle, "config.json");
   let spec: Spec;
   try {
-    spec = JSON.parse(readFileSync(file, "utf8"));
+    spec = parseLossless(readFileSync(file, "utf8"));
     if (typeof spec !== "object" || spec === null || Array.isArray(spec)) throw new Error("not a JSON object");
   } catch (e) {
     throw new NvctError("spec", `failed to load the OCI spec of bundle \`${bundle}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, e);
@@ -158,7 +182,8 @@ export async function modifyBundle(bundle: string, cfg: Config, argv0: string, e
   const req = requestedDevices(spec, cfg);
   if (mode === "auto") mode = req.names.length > 0 && req.names.every(isQualified) ? "cdi" : "legacy";
   log("info", `using ${mode} mode for bundle ${bundle}`);
-  const features = addFeatureDevices(spec);
+  // Feature devices go only to a container that asks for GPUs, as the reference gates them.
+  const features = req.names.length > 0 ? addFeatureDevices(spec) : [];
   if (features.length) log("info", `devices for ${features.join(", ")}`);
   if (mode === "legacy") {
     if (!addLegacyHook(spec, hookPath(cfg, argv0, env)) && features.length === 0) return;
@@ -166,7 +191,7 @@ export async function modifyBundle(bundle: string, cfg: Config, argv0: string, e
     if (req.names.length === 0 && features.length === 0) return;
     const { injectCdi } = await import("../cdi/inject");
     const names = req.names.map((n) => (isQualified(n) ? n : `${cfg.runtime.cdi.defaultKind}=${n}`));
-    if (names.length) injectCdi(spec, names, cfg.runtime.cdi.specDirs);
+    if (names.length) injectCdi(spec, names, cfg.runtime.cdi.specDirs, (m) => log("warning", m));
     // The devices are in the spec now: a hook that reads the env must not inject them again.
     if (spec.process?.env) spec.process.env = spec.process.env.map((e) => (e.startsWith("NVIDIA_VISIBLE_DEVICES=") ? "NVIDIA_VISIBLE_DEVICES=void" : e));
   } else {
@@ -188,8 +213,9 @@ export async function runtime(argv: string[], env: Env, io: Io, argv0 = TOOL): P
     const { sys } = await import("../sys/libc");
     const envList = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
     sys.execve(low, [low, ...argv], envList);
-  } catch (e) {
-    if (!(e instanceof NvctError)) throw e;
+  } catch (err) {
+    // Whatever failed, runc's caller gets one line naming it, in runc's log too.
+    const e = err instanceof NvctError ? err : new NvctError("runtime", (err as Error).message ?? String(err), err);
     log("error", e.message);
     io.stderr(`${TOOL}: ${e.message}\n`);
     return 1;

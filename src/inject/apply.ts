@@ -47,7 +47,7 @@ const MAX_LDCACHE = 64 << 20;
  * image decides what its paths are: a FIFO would block the open, /dev/zero would never end, a
  * device node could be a host disk. The file is reopened through the fd, never by path.
  */
-export function readRegular(fd: number | null, max: number): Uint8Array | null {
+export function readRegular(fd: number | null, max: number, prefix = Infinity): Uint8Array | null {
   if (fd === null) return null;
   const st = fstatSync(fd);
   if (!st.isFile() || st.size > max) return null;
@@ -55,7 +55,7 @@ export function readRegular(fd: number | null, max: number): Uint8Array | null {
   try {
     const again = fstatSync(f);
     if (again.ino !== st.ino || again.dev !== st.dev) return null;
-    const buf = new Uint8Array(Math.min(st.size, max));
+    const buf = new Uint8Array(Math.min(st.size, max, prefix));
     let n = 0;
     while (n < buf.length) {
       const r = readSync(f, buf, n, buf.length - n, n);
@@ -70,7 +70,7 @@ export function readRegular(fd: number | null, max: number): Uint8Array | null {
 
 /** 32 or 64 from the ELF header of a regular file, or 0 when it is not one. */
 function elfClass(fd: number | null): 32 | 64 | 0 {
-  const h = readRegular(fd, 1 << 30)?.subarray(0, 5);
+  const h = readRegular(fd, 1 << 30, 5);
   if (!h || h.length < 5 || h[0] !== 0x7f || h[1] !== 0x45 || h[2] !== 0x4c || h[3] !== 0x46) return 0;
   return h[4] === 1 ? 32 : h[4] === 2 ? 64 : 0;
 }

@@ -28,6 +28,8 @@ export interface ConfigureRequest {
   env?: Record<string, string | undefined>;
   /** Where the libraries go; default: from the rootfs (Debian multiarch, else lib64/lib32). */
   layout?: Layout;
+  /** Where the device nodes are (`nvidia-ctk cdi generate --dev-root`); default /. */
+  devRoot?: string;
   /** Where NVML's answer is cached (see discover/inventory.ts); "" = always ask NVML. */
   inventoryCache?: string;
   /** configure's --no-devbind, --no-persistenced, --no-fabricmanager. */
@@ -88,12 +90,13 @@ export function planFor(req: ConfigureRequest): { ops: PlanOp[]; procContents: M
   const layout = req.layout ?? layoutOf(req.rootfs);
   const facts: string[][] = [["layout", layout.lib64, layout.lib32], ["caps", req.caps.join(",")]];
   const majors = procDevices();
-  for (const c of controlNodes()) {
+  for (const c of controlNodes(req.devRoot ?? "/")) {
     const need = c.path.includes("uvm") ? "compute" : c.path.endsWith("modeset") ? "display" : "always";
     if (c.path.includes("uvm") && c.major !== majors.get("nvidia-uvm")) {
       throw new NvctError("device", `device error: \`${c.path}\` is ${c.major}:${c.minor}, but nvidia-uvm is major ${majors.get("nvidia-uvm")}`);
     }
-    facts.push(["node", c.path, c.path, String(c.major), String(c.minor), need]);
+    const inContainer = !req.devRoot || req.devRoot === "/" ? c.path : c.path.slice(req.devRoot.replace(/\/+$/, "").length);
+    facts.push(["node", c.path, inContainer, String(c.major), String(c.minor), need]);
   }
   const gpuNodes = new Set<number>();
   for (const g of [...gpus, ...migs.map((m) => m.gpu)]) {

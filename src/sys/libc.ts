@@ -23,6 +23,8 @@ const SYMBOLS = {
   renameat: { args: [i32, P, i32, P], returns: i32 },
   execve: { args: [P, P, P], returns: i32 },
   fstatfs: { args: [i32, P], returns: i32 },
+  signal: { args: [i32, P], returns: P },
+  sigprocmask: { args: [i32, P, P], returns: i32 },
 } as const;
 
 type Symbols = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
@@ -245,6 +247,10 @@ export const sys: Libc = {
     const av = table(strings.slice(0, argv.length));
     const ev = table(strings.slice(argv.length));
     const file = cstr(path);
+    // Bun ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across execve: give
+    // the runtime (and what it starts) the default dispositions and an empty signal mask.
+    for (const sig of [13, 25]) l.signal(sig, null);
+    l.sigprocmask(2, hold(new Uint8Array(128)), null);
     check(l, l.execve(hold(file), hold(av), hold(ev)), "execute", path);
     throw new SysError("execute", path, 0);
   },

@@ -167,16 +167,50 @@ describe("nvidia-container-runtime", () => {
     try {
       writeFileSync(join(extra.dir, "devnodes"), readFileSync(join(extra.dir, "devnodes"), "utf8") + "nvidia-fs0 c 234 0\ngdrdrv c 234 1\nnvidia-nvswitch0 c 234 2\n");
       const r = viaShim({
-        env: ["NVIDIA_VISIBLE_DEVICES=void", "NVIDIA_GDS=enabled", "NVIDIA_GDRCOPY=enabled", "NVIDIA_NVSWITCH=disabled"],
+        env: ["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_GDS=enabled", "NVIDIA_GDRCOPY=enabled", "NVIDIA_NVSWITCH=disabled"],
         config: '[nvidia-container-runtime]\nmode = "legacy"\n',
         fake: extra.dir,
         script: "ls /dev | grep -E 'nvidia-fs|gdrdrv|nvswitch'; probe open /dev/nvidia-fs0 /dev/gdrdrv",
       });
       expect(r.stdout).toBe("gdrdrv\nnvidia-fs0\nopen /dev/nvidia-fs0: ENXIO\nopen /dev/gdrdrv: ENXIO\nshim-exit: 0\n");
       expect(validate(r.spec, "oci/config-schema.json")).toEqual([]);
+      // Without a GPU request the features add nothing, as the reference gates them.
+      const none = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=void", "NVIDIA_GDS=enabled"], config: '[nvidia-container-runtime]\nmode = "legacy"\n', fake: extra.dir, script: "ls /dev | grep -c nvidia-fs" });
+      expect(none.stdout).toBe("0\nshim-exit: 0\n");
     } finally {
       extra.remove();
     }
+  });
+
+  test("cdi mode honours accept-nvidia-visible-devices-envvar-when-unprivileged", () => {
+    const r = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=all"], config: "accept-nvidia-visible-devices-envvar-when-unprivileged = false\n" + withDir(cdiConfig("auto")), script: "ls /dev | grep -c nvidia" });
+    expect(r.stdout).toBe("0\nshim-exit: 0\n");
+  });
+
+  test("an unqualified name in a CDI annotation is an error naming it", () => {
+    const r = viaShim({ annotations: { "cdi.k8s.io/gpus": "gpu0" }, config: withDir(cdiConfig("cdi")) });
+    expect(r.stderr).toContain("invalid CDI device name `gpu0` in annotation `cdi.k8s.io/gpus`");
+    expect(r.after).toBe(r.before);
+  });
+
+  test("a uint64 rlimit (docker --ulimit memlock=-1) survives the rewrite", () => {
+    const r = viaShim({
+      env: ["NVIDIA_VISIBLE_DEVICES=0"],
+      config: '[nvidia-container-runtime]\nmode = "legacy"\n',
+      prepare: (d) => {
+        const spec = JSON.parse(readFileSync(join(d, "config.json"), "utf8"));
+        spec.process.rlimits = [{ type: "RLIMIT_MEMLOCK", hard: 1, soft: 1 }];
+        // Raising a hard limit needs CAP_SYS_RESOURCE, as docker's --ulimit relies on.
+        for (const set of ["bounding", "effective", "permitted"]) spec.process.capabilities[set].push("CAP_SYS_RESOURCE");
+        writeFileSync(join(d, "config.json"), JSON.stringify(spec).replace('"hard":1,"soft":1', '"hard":18446744073709551615,"soft":18446744073709551615'));
+      },
+      script: "ulimit -l",
+    });
+    expect(r.after).toContain('"hard":18446744073709551615,"soft":18446744073709551615');
+    // runc decoded the spec (a rounded number fails its uint64 decoding before anything runs);
+    // whether it may then raise the limit depends on this machine's CAP_SYS_RESOURCE.
+    expect(r.stderr).not.toContain("unmarshal");
+    expect(r.stdout.startsWith("unlimited\n") || r.stderr.includes("error setting rlimit type 8")).toBe(true);
   });
 
   test("an unknown mode is an error naming it", () => {

@@ -62,15 +62,16 @@ describe("runtime configure round-trips each engine's file", () => {
     expect(readFileSync(f, "utf8")).toBe(once);
   });
 
-  test("containerd with a drop-in file: the settings there, an import in the main config", async () => {
-    const main = join(dir, "containerd-v2.toml");
-    cpSync(join(FIX, "containerd-v2.toml"), main);
+  test("containerd with a drop-in file: the settings there (runc's options too), an import in the main config", async () => {
+    const main = join(dir, "containerd-v3.toml");
+    cpSync(join(FIX, "containerd-v3.toml"), main);
     const dropIn = join(dir, "conf.d", "99-nvidia.toml");
     const r = await ctk("runtime", "configure", "--runtime=containerd", "--config", main, "--drop-in-config", dropIn);
     expect(r.status).toBe(0);
-    expect(toml(main).imports).toEqual([dropIn]);
-    expect(toml(dropIn).plugins["io.containerd.grpc.v1.cri"].containerd.runtimes.nvidia.options.BinaryName).toBe("/usr/bin/nvidia-container-runtime");
-    keeps({ ...toml(join(FIX, "containerd-v2.toml")), imports: undefined }, { ...toml(main), imports: undefined });
+    expect(toml(main).imports).toEqual(["/etc/containerd/conf.d/*.toml", dropIn]);
+    const runtimes = toml(dropIn).plugins["io.containerd.cri.v1.runtime"].containerd.runtimes;
+    expect(runtimes).toEqual({ nvidia: { runtime_type: "io.containerd.runc.v2", options: { SystemdCgroup: true, BinaryName: "/usr/bin/nvidia-container-runtime" } } });
+    keeps({ ...toml(join(FIX, "containerd-v3.toml")), imports: undefined }, { ...toml(main), imports: undefined });
   });
 
   test("crio", async () => {
@@ -137,6 +138,15 @@ describe("TOML writer", () => {
       const t = toml(join(FIX, f));
       expect(Bun.TOML.parse(stringify(t))).toEqual(t);
     }
+  });
+
+  test("nested arrays of tables, dates, DEL, empty tables", () => {
+    const text = 'd = 1979-05-27\nt = 1979-05-27T07:32:00Z\ns = "a\\u007Fb"\n[empty]\n[[a.b]]\nx = 1\n[[a.b.c]]\ny = 2\n[[a.b.c]]\ny = 3\n[a.b.d]\nz = 4\n';
+    const t = Bun.TOML.parse(text) as any;
+    const back = Bun.TOML.parse(stringify(t)) as any;
+    expect(JSON.stringify(back)).toBe(JSON.stringify(t));
+    expect(back.a.b[0].c.map((x: any) => x.y)).toEqual([2, 3]);
+    expect(String(back.d)).toBe(String(t.d));
   });
 
   test("keys that need quotes, nested arrays, inline tables in arrays", () => {

@@ -11,6 +11,9 @@ describe("runtime argv: the command, the bundle, runc's log options", () => {
     ["no bundle: the working directory", ["create", "id"], { command: "create", bundle: "/cwd" }],
     ["runc's global options before the command", ["--root", "/run/x", "--log", "/l", "--log-format", "json", "--systemd-cgroup", "create", "id"], { command: "create", log: "/l", logFormat: "json" }],
     ["--log= spelling", ["--log=/l", "state", "id"], { command: "state", log: "/l", logFormat: "text" }],
+    ["Go's single-dash spellings", ["-root", "/r", "create", "-bundle", "/b", "id"], { command: "create", bundle: "/b" }],
+    ["-b=", ["create", "-b=/b", "id"], { command: "create", bundle: "/b" }],
+    ["crun's options with values", ["--cgroup-manager", "systemd", "--log-level", "debug", "create", "--bundle", "/b", "id"], { command: "create", bundle: "/b" }],
   ];
   test.each(cases)("%s", (_d, argv, want) => expect(parseRuntimeArgs(argv, "/cwd")).toMatchObject(want));
 
