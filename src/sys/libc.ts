@@ -198,7 +198,14 @@ export const sys: Libc = {
   openat2(dirfd, path, flags, mode, resolve) {
     const l = libc();
     const how = new BigUint64Array([BigInt(flags | O_CLOEXEC), BigInt(mode), BigInt(resolve)]);
-    return call(l, SYS.openat2, [dirfd, hold(cstr(path)), hold(how), 24], "open", path);
+    // RESOLVE_IN_ROOT answers EAGAIN when a rename raced the walk: walk again, a few times.
+    for (let tries = 0; ; tries++) {
+      try {
+        return call(l, SYS.openat2, [dirfd, hold(cstr(path)), hold(how), 24], "open", path);
+      } catch (e) {
+        if (!(e instanceof SysError && e.errno === 11 && tries < 8)) throw e;
+      }
+    }
   },
   openat(dirfd, path, flags, mode) {
     const l = libc();
