@@ -11,7 +11,6 @@ import { makeRootfs, parseReport as parse, REPORT, runContainer, writeBundle, ty
 let work: string;
 let mixed: ReturnType<typeof fakeDriver>;
 let mig: ReturnType<typeof fakeDriver>;
-const rootfsCache = new Map<string, string>();
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "nvct-e2e-"));
@@ -29,11 +28,9 @@ let seq = 0;
 function container(o: Partial<BundleOptions> & { debian?: boolean; fake?: string; driverRoot?: boolean }) {
   const dir = join(work, `c${++seq}`);
   mkdirSync(dir);
-  const key = o.debian === false ? "other" : "debian";
   makeRootfs(dir, { debian: o.debian !== false });
   writeBundle(dir, { script: REPORT, ...o });
   const r = runContainer(o.fake ?? mixed.dir, dir, { driverRoot: o.driverRoot });
-  rootfsCache.set(key, dir);
   return { ...r, report: parse(r.stdout) };
 }
 
@@ -233,6 +230,23 @@ describe("hook: layouts", () => {
     expect(r.report.nodes).toEqual(["nvidia-uvm", "nvidia-uvm-tools", "nvidia1", "nvidiactl"]);
     expect(r.report.libs).toEqual(DEFAULT_LIBS);
     expect(r.report.dl).toEqual(["dlopen libcuda.so.1: OK", "dlopen libnvidia-ml.so.1: OK"]);
+  });
+});
+
+describe("hook: IMEX channels", () => {
+  test("NVIDIA_IMEX_CHANNELS gives exactly those channel nodes, allowed by the cgroup", () => {
+    const f = fakeDriver({ ...THREE_MIXED, imexChannels: 4 }, "e2e-imex");
+    try {
+      const script = "ls /dev/nvidia-caps-imex-channels; probe open /dev/nvidia-caps-imex-channels/channel1 /dev/nvidia-caps-imex-channels/channel3";
+      const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_IMEX_CHANNELS=1,3"], fake: f.dir, script });
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toBe("channel1\nchannel3\nopen /dev/nvidia-caps-imex-channels/channel1: ENXIO\nopen /dev/nvidia-caps-imex-channels/channel3: ENXIO\n");
+      const missing = container({ env: ["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_IMEX_CHANNELS=7"], fake: f.dir, script });
+      expect(missing.status).not.toBe(0);
+      expect(missing.stderr).toContain("device error: `/dev/nvidia-caps-imex-channels/channel7` is missing");
+    } finally {
+      f.remove();
+    }
   });
 });
 

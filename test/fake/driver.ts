@@ -28,12 +28,15 @@ export interface Scenario {
   /** nvmlSystemGetCudaDriverVersion: 12040 = 12.4 */
   cuda: number;
   gpus: FakeGpu[];
+  /** IMEX channels the driver exposes (/dev/nvidia-caps-imex-channels/channelN). */
+  imexChannels?: number;
   /** NVML function name -> nvmlReturn_t it returns instead of working. */
   fail?: Record<string, number>;
 }
 
 export const UVM_MAJOR = 510;
 export const CAPS_MAJOR = 511;
+export const IMEX_MAJOR = 509;
 export const DRIVER = "550.54.14";
 
 const hex = (n: number, w: number) => n.toString(16).padStart(w, "0");
@@ -223,11 +226,12 @@ export function buildFakeDriver(dir: string, s: Scenario): string {
       nodes.push(`nvidia-caps/nvidia-cap${minor} c ${CAPS_MAJOR} ${minor}`);
     }
   }
+  for (let c = 0; c < (s.imexChannels ?? 0); c++) nodes.push(`nvidia-caps-imex-channels/channel${c} c ${IMEX_MAJOR} ${c}`);
   write(join(dir, "devnodes"), nodes.join("\n") + "\n");
 
   const devices = readFileSync("/proc/devices", "utf8").replace(
     "\nBlock devices:",
-    `195 nvidia-frontend\n${UVM_MAJOR} nvidia-uvm\n${CAPS_MAJOR} nvidia-caps\n\nBlock devices:`,
+    `195 nvidia-frontend\n${s.imexChannels ? `${IMEX_MAJOR} nvidia-caps-imex-channels\n` : ""}${UVM_MAJOR} nvidia-uvm\n${CAPS_MAJOR} nvidia-caps\n\nBlock devices:`,
   );
   write(join(dir, "proc-devices"), devices.replace("\n\n\nBlock", "\n\nBlock"));
   return dir;
