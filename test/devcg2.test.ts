@@ -67,6 +67,23 @@ describe("cgroup v2 device program", () => {
     sys.close(fd);
   });
 
+  test("a program on an ancestor cgroup is reported, not touched", () => {
+    const parent = join(cgroup2!, `nvct-test-parent-${process.pid}`);
+    const child = join(parent, "child");
+    mkdirSync(child, { recursive: true });
+    try {
+      const pfd = sys.open(parent, O_RDONLY | O_DIRECTORY);
+      attachDeviceProgram(sys, pfd, loadDeviceProgram(sys, denyAllBut([{ type: "c", major: 1, minor: 3, access: "rwm" }])), 2);
+      const warnings: string[] = [];
+      allowDevicesV2(sys, child, [{ type: "c", major: 195, minor: 0, access: "rw" }], (m) => warnings.push(m))();
+      expect(warnings).toEqual([`1 device program(s) on ancestors of \`${child}\` also apply and may deny the GPUs`]);
+      sys.close(pfd);
+    } finally {
+      rmdirSync(child);
+      rmdirSync(parent);
+    }
+  });
+
   test("a cgroup without a device program is left alone", () => {
     const free = join(cgroup2!, `nvct-test-free-${process.pid}`);
     mkdirSync(free);

@@ -182,7 +182,7 @@ export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
         log("cgroup allow", rule);
       }
     } else if (cg?.version === 2 && rules.length > 0) {
-      undo.push(allowDevicesV2(sys, cg.dir, rules));
+      undo.push(allowDevicesV2(sys, cg.dir, rules, (m) => log("warning", m)));
       log("cgroup v2 device program", rules);
     }
 

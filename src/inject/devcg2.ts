@@ -125,12 +125,16 @@ export function attachDeviceProgram(sys: Libc, cgroupFd: number, progFd: number,
   sys.bpf(BPF.PROG_ATTACH, a, "attach device program");
 }
 
-/** The device programs attached to a cgroup: their ids and the flags they were attached with. */
-function query(sys: Libc, cgroupFd: number): { ids: number[]; flags: number } {
+/**
+ * The device programs attached to a cgroup: their ids and the flags they were attached with;
+ * with `effective`, every program that applies to it, its ancestors' included.
+ */
+function query(sys: Libc, cgroupFd: number, effective = false): { ids: number[]; flags: number } {
   const ids = new Uint32Array(64);
   const [a, v] = attr();
   v.setUint32(0, cgroupFd, true);
   v.setUint32(4, ATTACH_CGROUP_DEVICE, true);
+  if (effective) v.setUint32(8, 1, true); // BPF_F_QUERY_EFFECTIVE
   v.setBigUint64(16, addr(new Uint8Array(ids.buffer)), true);
   v.setUint32(24, ids.length, true);
   sys.bpf(BPF.PROG_QUERY, a, "query device programs");
@@ -166,11 +170,14 @@ function instructions(sys: Libc, progFd: number): Uint8Array {
  * attached device program with prologue + original. Returns the undo (the originals back).
  * A cgroup without a device program restricts nothing, and is left alone.
  */
-export function allowDevicesV2(sys: Libc, dir: string, rules: DeviceRule[]): () => void {
+export function allowDevicesV2(sys: Libc, dir: string, rules: DeviceRule[], warn?: (m: string) => void): () => void {
   const cg = sys.open(dir, O_RDONLY | O_DIRECTORY);
   const undo: (() => void)[] = [];
   try {
     const { ids, flags } = query(sys, cg);
+    // Programs on ancestor cgroups still decide too, and nvct does not touch those: say so.
+    const all = query(sys, cg, true).ids.length;
+    if (all > ids.length) warn?.(`${all - ids.length} device program(s) on ancestors of \`${dir}\` also apply and may deny the GPUs`);
     for (const id of ids) {
       const [a, v] = attr();
       v.setUint32(0, id, true);
