@@ -14,8 +14,12 @@ command -v dockerd >/dev/null || need+=(docker.io)   # the `docker run --gpus` e
 command -v podman >/dev/null || need+=(podman)      # the podman CDI end-to-end test
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${need[@]}" >/dev/null
+  # Twice: a mirror's hiccup should not cost a CI run.
+  for attempt in 1 2; do
+    if apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; then break; fi
+    [ "$attempt" = 2 ] && exit 1
+    sleep 5
+  done
 fi
 if [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
