@@ -3,13 +3,17 @@
 import { parseArgs, renderUsage, type ArgsDef, type CommandDef } from "citty";
 import { NvctError } from "./errors";
 
+/** The aliases of an option (citty allows one or a list). */
+const aliases = (a: ArgsDef[string] | undefined): string[] => (a && "alias" in a && a.alias ? [a.alias].flat() : []);
+
 function known(def: ArgsDef) {
   const long = new Map<string, string>();
   const short = new Map<string, string>();
   for (const [name, a] of Object.entries(def)) {
     if (a.type === "positional") continue;
-    long.set(name, a.type);
-    for (const al of [a.alias ?? []].flat()) (al.length === 1 ? short : long).set(al, a.type);
+    const type = a.type ?? "string";
+    long.set(name, type);
+    for (const al of aliases(a)) (al.length === 1 ? short : long).set(al, type);
   }
   long.set("help", "boolean");
   short.set("h", "boolean");
@@ -67,8 +71,7 @@ export function checkOptions(tool: string, def: ArgsDef, argv: string[]): void {
 
 /** Every value given to option `name` (for repeatable options such as `--require`). */
 export function valuesOf(def: ArgsDef, argv: string[], name: string): string[] {
-  const a = def[name];
-  const shorts = [a?.alias ?? []].flat().filter((x) => x.length === 1);
+  const shorts = aliases(def[name]).filter((x) => x.length === 1);
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const t = argv[i];
@@ -90,7 +93,7 @@ export function parse<T = Record<string, any>>(tool: string, def: ArgsDef, argv:
   const out = parseArgs(argv, def) as Record<string, any>;
   for (const [name, a] of Object.entries(def)) {
     if (name.startsWith("no-") && a.type === "boolean") {
-      const shorts = [a.alias ?? []].flat().map((x) => `-${x}`);
+      const shorts = aliases(a).map((x) => `-${x}`);
       out[name] = argv.some((t) => t === `--${name}` || shorts.includes(t)) || undefined;
     }
   }

@@ -73,7 +73,7 @@ const cstr = (s: string) => Buffer.from(s + "\0");
 // ends: ptr() keeps only a number, and a collection between ptr() and the call would hand the
 // kernel freed memory. The hook and the CLI make a few hundred small calls, then exit.
 const held: unknown[] = [];
-const hold = (b: ArrayBufferView): Pointer => {
+const hold = (b: NodeJS.TypedArray | DataView): Pointer => {
   held.push(b);
   return ptr(b);
 };

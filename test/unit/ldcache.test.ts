@@ -20,14 +20,14 @@ afterAll(() => {
 });
 
 /** What glibc's own reader says: `ldconfig -p` lines as [name, bits, path]. */
-function ldconfigSays(file: string): [string, number, string][] {
+function ldconfigSays(file: string): (string | number)[][] {
   const out = spawnSync("ldconfig", ["-p", "-C", file], { encoding: "utf8" }).stdout;
   return [...out.matchAll(/^\s+(\S+) \(([^)]*)\) => (\S+)$/gm)].map((m) => [m[1], m[2].includes("x86-64") ? 64 : 32, m[3]]);
 }
 
 describe("ld.so.cache reader", () => {
   test("reads what ldconfig wrote, entry for entry, 64- and 32-bit", () => {
-    const got = readLdCache(cache).map((e) => [e.name, e.bits, e.path]);
+    const got: (string | number)[][] = readLdCache(cache).map((e) => [e.name, e.bits, e.path]);
     expect(got).toEqual(ldconfigSays(join(dir, "root/etc/ld.so.cache")));
     expect(got.filter((e) => e[1] === 32).length).toBe(4);
     expect(got).toContainEqual(["libcuda.so.1", 64, "/usr/lib/x86_64-linux-gnu/libcuda.so.1"]);
@@ -35,7 +35,7 @@ describe("ld.so.cache reader", () => {
   });
 
   test("reads this machine's own cache like ldconfig -p", () => {
-    const got = readLdCache(readFileSync("/etc/ld.so.cache")).map((e) => [e.name, e.bits, e.path]);
+    const got: (string | number)[][] = readLdCache(readFileSync("/etc/ld.so.cache")).map((e) => [e.name, e.bits, e.path]);
     expect(got).toEqual(ldconfigSays("/etc/ld.so.cache"));
     expect(got.length).toBeGreaterThan(10);
   });

@@ -55,7 +55,7 @@ describe("plan", () => {
 
   test("utility only: no uvm, no CUDA, no MPS", () => {
     const s = summary("utility");
-    expect(s.some((l) => l.includes("uvm") || l.includes("cuda"))).toBe(false);
+    expect(s.some((l) => l!.includes("uvm") || l!.includes("cuda"))).toBe(false);
     expect(s).toContain("file /drv/usr/bin/nvidia-smi -> /usr/bin/nvidia-smi ro,nosuid,nodev");
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { interpretRequest, type RequestFacts } from "../../src/core";
 
 const POLICY = { acceptEnvvarUnprivileged: true, acceptVolumeMounts: false, disableRequire: false, swarmResource: "", supportedCapabilities: "" };
-const facts = (env: string[], more: Partial<RequestFacts> = {}): RequestFacts => ({ env, mounts: [], privileged: false, policy: POLICY, ...more, policy: { ...POLICY, ...more.policy } });
+const facts = (env: string[], more: Partial<RequestFacts> = {}): RequestFacts => ({ env, mounts: [], privileged: false, ...more, policy: { ...POLICY, ...more.policy } });
 const VOL = "/var/run/nvidia-container-devices/";
 
 describe("request: is it a GPU container, and what does it want", () => {
