@@ -20,9 +20,10 @@ shift
 
 exec unshare --mount --propagation private -- /bin/bash -euo pipefail -c '
 mode=$1 dir=$2; shift 2
-scratch=$(mktemp -d /tmp/nvct-fakehost.XXXXXX)
+# The scratch tmpfs is mounted on a directory inside the fake driver: nothing is made on the host.
+scratch="$dir/.scratch"
+mkdir -p "$scratch"
 mount -t tmpfs nvct-fakehost "$scratch"
-rmdir_later() { :; }
 mkdir -p "$scratch/hostdev" "$scratch/devup" "$scratch/devwork"
 # /dev: an overlay keeps every host node and adds the driver ones; its submounts come back on top.
 mount --rbind /dev "$scratch/hostdev"

@@ -21,6 +21,8 @@ const snapshot = () => ({
   procDriver: readdirSync("/proc/driver").sort(),
   usrLib: readdirSync("/usr/lib").sort(),
   usrBin: readdirSync("/usr/bin").filter((f) => f.startsWith("nvidia")),
+  tmp: readdirSync("/tmp").filter((f) => f.startsWith("nvct-fakehost")),
+  run: readdirSync("/run").sort(),
 });
 
 describe("fake host", () => {

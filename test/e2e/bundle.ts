@@ -2,7 +2,7 @@
 // dynamically linked probe (test/e2e/probe.c), a bundle whose prestart hook is nvct's, and runc
 // run inside the fake host with its state kept under the test's own directory.
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BIN, FAKEHOST } from "../helpers";
 
@@ -60,7 +60,7 @@ export interface BundleOptions {
 
 /** Writes config.json for rootfs in dir. */
 export function writeBundle(dir: string, o: BundleOptions): string {
-  const spec = JSON.parse(readFileSync(specTemplate(), "utf8"));
+  const spec = JSON.parse(specTemplate(dir));
   spec.process.terminal = false;
   spec.process.args = ["/bin/sh", "-c", o.script];
   spec.process.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ...(o.env ?? [])];
@@ -79,12 +79,12 @@ export function writeBundle(dir: string, o: BundleOptions): string {
 }
 
 let template: string | undefined;
-function specTemplate(): string {
+/** runc's default spec (made in the bundle's own directory, once per process). */
+function specTemplate(dir: string): string {
   if (template) return template;
-  const d = join(process.env.TMPDIR ?? "/tmp", `nvct-spec-${process.pid}`);
-  mkdirSync(d, { recursive: true });
-  run("runc", ["spec", "--bundle", d]);
-  template = join(d, "config.json");
+  rmSync(join(dir, "config.json"), { force: true });
+  run("runc", ["spec", "--bundle", dir]);
+  template = readFileSync(join(dir, "config.json"), "utf8");
   return template;
 }
 
