@@ -89,6 +89,10 @@ describe("cgroup v2 device program", () => {
     mkdirSync(free);
     try {
       const undo = allowDevicesV2(sys, free, [{ type: "c", major: 195, minor: 0, access: "rw" }]);
+      // Nothing was attached: a process there still opens any node (an attached prologue alone
+      // would deny /dev/full).
+      const r = spawnSync("sh", ["-c", `echo $$ > ${free}/cgroup.procs && exec ${probe} open /dev/full`], { encoding: "utf8" });
+      expect(r.stdout).toBe("open /dev/full: OK\n");
       undo();
     } finally {
       rmdirSync(free);

@@ -32,12 +32,18 @@ describe("main dispatch", () => {
   });
 
   test("the binary ignores a .env and bunfig.toml in its working directory", () => {
-    const dir = require("node:fs").mkdtempSync("/tmp/nvct-cwd-");
-    require("node:fs").writeFileSync(`${dir}/.env`, "NVCT_PROBE=leaked\n");
-    require("node:fs").writeFileSync(`${dir}/bunfig.toml`, "preload = ['./nope.ts']\n");
-    const r = spawnSync(NVCT, ["--version"], { encoding: "utf8", cwd: dir });
-    require("node:fs").rmSync(dir, { recursive: true });
-    expect(r.status).toBe(0);
+    const fs = require("node:fs");
+    const dir = fs.mkdtempSync("/tmp/nvct-cwd-");
+    // Were .env read, the runtime would load this broken config and say so; were bunfig.toml
+    // read, its missing preload would fail the start.
+    fs.writeFileSync(`${dir}/broken.toml`, "mode = [\n");
+    fs.writeFileSync(`${dir}/.env`, `NVIDIA_CTK_CONFIG_FILE_PATH=${dir}/broken.toml\n`);
+    fs.writeFileSync(`${dir}/bunfig.toml`, "preload = ['./nope.ts']\n");
+    const env = { ...process.env, NVIDIA_CTK_CONFIG_FILE_PATH: "" };
+    const r = spawnSync(`${BIN}/nvidia-container-runtime`, ["--version"], { encoding: "utf8", cwd: dir, env });
+    fs.rmSync(dir, { recursive: true });
     expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("runc version");
+    expect(r.status).toBe(0);
   });
 });

@@ -158,7 +158,7 @@ function listPaths(g: Globals, a: Record<string, any>, everything: boolean): str
   if (device !== undefined) {
     let sel;
     try {
-      sel = selectDevices(device, inv.gpus.map((x) => ({ ...x, busId: x.busId })));
+      sel = selectDevices(device, inv.gpus);
     } catch (e) {
       throw new NvctError("device", `device error: ${(e as Error).message}`, e);
     }

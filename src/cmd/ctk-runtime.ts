@@ -1,6 +1,8 @@
 // `nvidia-ctk runtime configure`, `nvidia-ctk config`, `nvidia-ctk system ...`: read the file,
 // edit the data, write it back atomically (temp file + rename) or print it with --dry-run.
-import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { procDevices, statNode } from "../discover/files";
+import { sys } from "../sys/libc";
 import { writeAtomic } from "../atomic";
 import { dirname, join } from "node:path";
 import type { ArgsDef } from "citty";
@@ -178,7 +180,6 @@ export function systemCommand(argv: string[], io: Io): number {
   if (a._.length) throw new NvctError("usage", `unexpected argument \`${a._[0]}\``);
   const devRoot: string = a["dev-root"] ?? "/";
   if (!devRoot.startsWith("/")) throw new NvctError("usage", `invalid --dev-root \`${devRoot}\`: want an absolute path`);
-  const { procDevices, statNode } = require("../discover/files") as typeof import("../discover/files");
   const majors = procDevices();
   const dev = (p: string) => join(devRoot, "dev", p);
   if (sub === "create-device-nodes") {
@@ -187,7 +188,6 @@ export function systemCommand(argv: string[], io: Io): number {
       ["nvidiactl", 195, 255], ["nvidia-modeset", 195, 254],
       ["nvidia-uvm", majors.get("nvidia-uvm"), 0], ["nvidia-uvm-tools", majors.get("nvidia-uvm"), 1],
     ];
-    const { sys } = require("../sys/libc") as typeof import("../sys/libc");
     for (const [name, major, minor] of want) {
       if (major === undefined || statNode(dev(name))) continue;
       if (a["dry-run"]) io.stdout(`would create ${dev(name)} c ${major}:${minor}\n`);
@@ -196,7 +196,6 @@ export function systemCommand(argv: string[], io: Io): number {
     return 0;
   }
   if (sub === "create-dev-char-symlinks") {
-    const { readdirSync } = require("node:fs") as typeof import("node:fs");
     const nodes = readdirSync(join(devRoot, "dev")).filter((n) => n.startsWith("nvidia")).map((n) => statNode(dev(n))).filter((n) => n !== null);
     for (const n of nodes) {
       const link = dev(`char/${n!.major}:${n!.minor}`);

@@ -1,9 +1,8 @@
 // Facts about the container being started: the OCI state, its spec, its layout on disk.
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { NvctError } from "../errors";
 import { resolveIn } from "./paths";
-import { statSync } from "node:fs";
 
 export interface OciState {
   pid: number;
