@@ -13,8 +13,8 @@
 //   passthrough  commands the runtime hands to runc (--version, state, delete): cold processes,
 //                against runc's own and the floor binary.
 //
-// Within a table the cases are interleaved, the order rotating each round; warm-up rounds are not
-// counted. Prints markdown tables and a budget check (DESIGN.md, Budget) and writes bench.md and
+// Within a table the cases are interleaved, in a new order each round (a heavy case slows the one
+// after it: with a fixed order, one case would always pay for it); warm-up rounds are not counted. Prints markdown tables and a budget check (DESIGN.md, Budget) and writes bench.md and
 // bench.svg to --out. Leaves nothing behind but --out.
 //
 //   bun scripts/bench.ts [--runs N] [--gpus 1,4,8] [--quick] [--only hook|runtime|passthrough]
@@ -135,9 +135,21 @@ if (process.argv[2] === "--inner") {
   const times: number[][] = plan.cases.map(() => []);
   const unexpected: number[] = plan.cases.map(() => 0);
   let seq = 0;
+  // mulberry32 with a fixed seed: the same orders in every run of the benchmark.
+  let seed = 0x9e3779b9;
+  const random = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
   for (let round = -plan.warmup; round < plan.runs; round++) {
-    for (let k = 0; k < plan.cases.length; k++) {
-      const i = (round + plan.warmup + k) % plan.cases.length;
+    const order = plan.cases.map((_, i) => i);
+    for (let k = order.length - 1; k > 0; k--) {
+      const j = Math.floor(random() * (k + 1));
+      [order[k], order[j]] = [order[j], order[k]];
+    }
+    for (const i of order) {
       const mark = fstatSync(errFd).size;
       current = `nvct-bench-${process.pid}-${++seq}`;
       const ms = once(plan.cases[i], i, current);
