@@ -60,10 +60,15 @@ function chart(sections: [Section, Row[]][], maxGpus: number): string {
     const title = TITLES[section](maxGpus).replace(/`/g, "");
     body += `<text x="8" y="${y + 14}" font-weight="bold">${esc(title)}</text>\n`;
     y += titleH - 14;
+    // A gap between groups: GPU counts, or the command passed through.
+    const group = (r: Row) => r.gpus ?? r.name.split(" ").pop();
+    const gap = (i: number) => (i > 0 && group(rows[i]) !== group(rows[i - 1]) ? 8 : 0);
+    const h = rows.length * rowH + rows.reduce((sum, _, i) => sum + gap(i), 0);
     const step = max > 100 ? 50 : max > 40 ? 20 : max > 20 ? 10 : 5;
     for (let v = 0; v <= max; v += step)
-      body += `<line x1="${x(v)}" x2="${x(v)}" y1="${y}" y2="${y + rows.length * rowH}" stroke="#e4e4e4"/><text x="${x(v)}" y="${y + rows.length * rowH + 12}" text-anchor="middle" font-size="10" fill="#666">${v}</text>\n`;
-    for (const r of rows) {
+      body += `<line x1="${x(v)}" x2="${x(v)}" y1="${y}" y2="${y + h}" stroke="#e4e4e4"/><text x="${x(v)}" y="${y + h + 12}" text-anchor="middle" font-size="10" fill="#666">${v}</text>\n`;
+    rows.forEach((r, i) => {
+      y += gap(i);
       const label = r.gpus !== undefined && section === "hook" ? `${r.gpus} GPU${r.gpus > 1 ? "s" : ""} · ${r.name}` : r.name;
       const mid = y + rowH / 2;
       body += `<text x="${labelW - 8}" y="${mid + 4}" text-anchor="end">${esc(label)}</text>`;
@@ -72,7 +77,7 @@ function chart(sections: [Section, Row[]][], maxGpus: number): string {
       const added = r.added === undefined || r.ratio === 1 ? "" : ` (${signed(r.added)})`;
       body += `<text x="${x(r.p95) + 6}" y="${mid + 4}" font-size="11">${r.median.toFixed(1)}${added}</text>\n`;
       y += rowH;
-    }
+    });
     y += 30;
   }
   const head = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y + 10}" font-family="sans-serif" font-size="12">\n`;

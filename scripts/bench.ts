@@ -385,10 +385,12 @@ if (sections.includes("hook")) {
   const nvct = find("hook", "nvct hook", maxGpus)!;
   const noGpu = find("hook", "nvct hook, no GPU requested", maxGpus)!;
   const floor = find("hook", "floor (empty compiled Bun hook)", maxGpus)!;
-  check(nvct.added! <= floor.added! + 8, `nvct hook, ${maxGpus} GPUs: added ${ms(nvct.added!)} <= floor's added ${ms(floor.added!)} + 8 ms`);
+  // The hooks' own wall times vary far less than a container's start: shown beside, for judging.
+  const own = (r: Row) => ` (own wall ${ms(r.hookMedian!)} vs the floor's ${ms(floor.hookMedian!)})`;
+  check(nvct.added! <= floor.added! + 8, `nvct hook, ${maxGpus} GPUs: added ${ms(nvct.added!)} <= floor's added ${ms(floor.added!)} + 8 ms${own(nvct)}`);
   const cmp = compare.length ? find("hook", compareLabel, maxGpus) : undefined;
   if (cmp) check(nvct.added! <= cmp.added! / 2, `nvct hook, ${maxGpus} GPUs: added ${ms(nvct.added!)} <= half of ${compareLabel}'s added ${ms(cmp.added!)}`);
-  check(noGpu.added! <= floor.added! + 2, `nvct hook, no GPU requested: added ${ms(noGpu.added!)} <= floor's added ${ms(floor.added!)} + 2 ms`);
+  check(noGpu.added! <= floor.added! + 2, `nvct hook, no GPU requested, ${maxGpus} GPUs: added ${ms(noGpu.added!)} <= floor's added ${ms(floor.added!)} + 2 ms${own(noGpu)}`);
   const rss = Math.max(...rows.filter((r) => r.section === "hook" && r.name.startsWith("nvct hook")).map((r) => r.rssMiB!));
   check(rss <= 40, `nvct hook peak RSS: ${rss.toFixed(1)} MiB <= 40 MiB`);
 }
