@@ -1,49 +1,77 @@
-// NVIDIA_DRIVER_CAPABILITIES and the capability flags of `configure`.
-import { Outcome } from "./abi";
-import { lines, quoteAll } from "./text";
+// NVIDIA_DRIVER_CAPABILITIES and supported-driver-capabilities.
+import { Capability, CAPABILITY_NAMES, Code, Outcome, ok } from "../build/out/gen/types";
+import { fail } from "./outcome";
 
-/** Every capability nvct knows, in the order results are reported. */
-export const ALL_CAPS: string[] = ["compat32", "compute", "display", "graphics", "ngx", "utility", "video"];
+function indexOf(name: string): i32 {
+  return CAPABILITY_NAMES.indexOf(name);
+}
 
 /**
- * capabilities(input). Grammar: line 1 is a comma list of capabilities (items trimmed, empty items
- * ignored), each one of ALL_CAPS or `all`; an empty list means the default `utility,compute`.
- * Optional line 2 is the comma list of supported capabilities (default: all of them); `all`
- * expands to those. Result: `{"caps":[...]}` in ALL_CAPS order, without duplicates.
- * Failures: `bad-capability` naming the first unknown or unsupported value.
+ * capabilities(list, supported). Grammar: `list` is a comma list whose trimmed, non-empty items
+ * are capability names (compat32, compute, display, graphics, ngx, utility, video) or `all`; an
+ * empty list means `utility,compute`. `supported` is the comma list `all` expands to and the only
+ * names allowed (empty: every capability). Result: the capabilities in the contract's order,
+ * without duplicates. Failures: `bad-capability` naming the first unknown or unsupported value.
  */
-export function capabilities(input: string): Outcome {
-  const ls = lines(input);
-  const supported = new Array<string>();
-  if (ls.length > 1 && ls[1].trim().length > 0) {
-    const s = ls[1].split(",");
-    for (let i = 0; i < s.length; i++) {
-      const c = s[i].trim();
-      if (c.length == 0) continue;
-      if (!ALL_CAPS.includes(c)) return Outcome.failure("bad-capability", "unknown supported capability `" + c + "`");
-      supported.push(c);
-    }
-  } else {
-    for (let i = 0; i < ALL_CAPS.length; i++) supported.push(ALL_CAPS[i]);
+export function capabilities(list: string, supported: string): Outcome<Capability[]> {
+  const allowed = new Array<bool>(CAPABILITY_NAMES.length);
+  const s = supported.split(",");
+  let anySupported = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i].trim();
+    if (c.length == 0) continue;
+    const k = indexOf(c);
+    if (k < 0) return fail<Capability[]>(Code.BadCapability, "unknown supported capability `" + c + "`");
+    allowed[k] = true;
+    anySupported = true;
   }
-  let want = new Array<string>();
-  const items = (ls.length > 0 ? ls[0] : "").split(",");
+  if (!anySupported) for (let i = 0; i < allowed.length; i++) allowed[i] = true;
+  const want = new Array<bool>(CAPABILITY_NAMES.length);
+  let any = false;
+  const items = list.split(",");
   for (let i = 0; i < items.length; i++) {
     const c = items[i].trim();
     if (c.length == 0) continue;
+    any = true;
     if (c == "all") {
-      want = want.concat(supported);
+      for (let k = 0; k < allowed.length; k++) if (allowed[k]) want[k] = true;
       continue;
     }
-    if (!ALL_CAPS.includes(c)) return Outcome.failure("bad-capability", "unknown driver capability `" + c + "`");
-    if (!supported.includes(c)) return Outcome.failure("bad-capability", "unsupported driver capability `" + c + "`");
-    want.push(c);
+    const k = indexOf(c);
+    if (k < 0) return fail<Capability[]>(Code.BadCapability, "unknown driver capability `" + c + "`");
+    if (!allowed[k]) return fail<Capability[]>(Code.BadCapability, "unsupported driver capability `" + c + "`");
+    want[k] = true;
   }
-  if (want.length == 0) {
-    want.push("compute");
-    want.push("utility");
+  if (!any) {
+    want[<i32>Capability.Compute] = true;
+    want[<i32>Capability.Utility] = true;
   }
-  const out = new Array<string>();
-  for (let i = 0; i < ALL_CAPS.length; i++) if (want.includes(ALL_CAPS[i])) out.push(ALL_CAPS[i]);
-  return Outcome.success('{"caps":' + quoteAll(out) + "}");
+  const out = new Array<Capability>();
+  for (let k = 0; k < want.length; k++) if (want[k]) out.push(<Capability>k);
+  return ok<Capability[]>(out);
+}
+
+/** True when caps holds c. */
+export function has(caps: Capability[], c: Capability): bool {
+  return caps.includes(c);
+}
+
+/** compute or video (video brings compute's libraries, nodes and IPC). */
+export function computeLike(caps: Capability[]): bool {
+  return caps.includes(Capability.Compute) || caps.includes(Capability.Video);
+}
+
+/** graphics or display. */
+export function graphicsLike(caps: Capability[]): bool {
+  return caps.includes(Capability.Graphics) || caps.includes(Capability.Display);
+}
+
+/** The library groups (vocabulary.ts LIBRARY_GROUPS) a set of capabilities brings. */
+export function wantsLibraryGroup(caps: Capability[], group: string): bool {
+  if (group == "utility") return caps.includes(Capability.Utility);
+  if (group == "compute") return computeLike(caps);
+  if (group == "video") return caps.includes(Capability.Video);
+  if (group == "graphics") return graphicsLike(caps);
+  if (group == "ngx") return caps.includes(Capability.Ngx);
+  return false;
 }

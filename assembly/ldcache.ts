@@ -1,6 +1,7 @@
 // The glibc ld.so.cache format, read from bytes the host hands over.
-import { Outcome } from "./abi";
-import { joinJson, parseHex, q } from "./text";
+import { Code, LdcacheUpdate, LdEntry, Outcome, ok } from "../build/out/gen/types";
+import { fail } from "./outcome";
+import { LIBRARIES } from "./vocabulary";
 
 const OLD_MAGIC = "ld.so-1.7.0";
 const NEW_MAGIC = "glibc-ld.so.cache1.1";
@@ -68,44 +69,6 @@ function scan(p: usize, len: usize): Scan {
   return new Scan(out, "");
 }
 
-function bad(why: string): Outcome {
-  return Outcome.failure("bad-ldcache", "invalid ld.so.cache: " + why);
-}
-
-/** True when name is `<prefix>.so` or `<prefix>.so.<anything>` for one of the prefixes. */
-function wanted(name: string, prefixes: string[]): bool {
-  if (prefixes.length == 0) return true;
-  for (let i = 0; i < prefixes.length; i++) {
-    const p = prefixes[i];
-    if (name.startsWith(p) && name.length >= p.length + 3 && name.substr(p.length, 3) == ".so") {
-      if (name.length == p.length + 3 || name.charCodeAt(p.length + 3) == 0x2e) return true;
-    }
-  }
-  return false;
-}
-
-/**
- * ldcache(bytes, prefixes). Reads a glibc ld.so.cache: the `glibc-ld.so.cache1.1` format, alone
- * or after the old `ld.so-1.7.0` table (whose entries it skips; the new table carries the same
- * libraries). `prefixes` is a newline-separated list of library stems (`libcuda`): only entries
- * named `<stem>.so[.*]` are returned; empty = all. Result:
- * `{"entries":[{"name":soname,"path":path,"bits":64|32}...]}` in cache order, for libc6 ELF
- * entries only (bits 32 = no 64-bit arch flag). Failures: `bad-ldcache` (bad magic, truncated
- * table, or a string offset outside the file).
- */
-export function ldcache(p: usize, len: usize, filter: string): Outcome {
-  const prefixes = filter.length > 0 ? filter.split("\n") : new Array<string>();
-  const sc = scan(p, len);
-  if (sc.error.length > 0) return bad(sc.error);
-  const out = new Array<string>();
-  for (let i = 0; i < sc.entries.length; i++) {
-    const e = sc.entries[i];
-    if (e.bits == 0 || !wanted(e.name, prefixes)) continue;
-    out.push('{"name":' + q(e.name) + ',"path":' + q(e.path) + ',"bits":' + e.bits.toString() + "}");
-  }
-  return Outcome.success('{"entries":' + joinJson(out) + "}");
-}
-
 /**
  * glibc's _dl_cache_libcmp: names compared with digit runs as numbers, so that libfoo.so.10 sorts
  * after libfoo.so.9. The loader binary-searches the cache in this order, so the writer must use it.
@@ -144,35 +107,96 @@ function entryOrder(x: Entry, y: Entry): i32 {
   return y.flags - x.flags; // as ldconfig: higher flags (the 64-bit entry) first
 }
 
+
+/** True when name is `<stem>.so` or `<stem>.so.<anything>` for one of the driver's stems. */
+function driverLibrary(name: string): bool {
+  const dot = name.indexOf(".so");
+  if (dot <= 0) return false;
+  if (name.length != dot + 3 && name.charCodeAt(dot + 3) != 0x2e) return false;
+  const stem = name.substring(0, dot);
+  for (let g = 0; g < LIBRARIES.length; g++) if (LIBRARIES[g].includes(stem)) return true;
+  return false;
+}
+
 /**
- * ldcachewrite(old, add). `old` is the container's current cache (any bytes: a missing or corrupt
- * cache counts as empty); `add` has one `soname<TAB>path<TAB>width` line per library, width `32`
- * or `64` (x86 flags) or the entry's flags in hex (`0x0a03` for aarch64). An added entry replaces
- * an old one of the same name and flags. Old entries are kept as they were (flags, osversion,
- * hwcap), except glibc-hwcaps ones, whose extension section is not written (the loader then
- * uses the baseline library). Result: a glibc-ld.so.cache1.1 file (little-endian) with entries in
- * the loader's search order. Failures: `bad-ldcache-entry` naming a malformed line.
+ * ldcacheread(data, all). Reads a glibc ld.so.cache: the `glibc-ld.so.cache1.1` format, alone or
+ * after the old `ld.so-1.7.0` table (whose entries it skips: the new table carries the same
+ * libraries). Result: the libc6 ELF entries in cache order (bits 32 when no 64-bit arch flag);
+ * only the driver's libraries (vocabulary.ts) unless `all`. Failures: `bad-ldcache` (bad magic,
+ * truncated table, or a string offset outside the file).
  */
-export function ldcacheWrite(p: usize, len: usize, add: string): Outcome {
+export function ldcacheRead(data: Uint8Array, all: bool): Outcome<LdEntry[]> {
+  const sc = scan(data.dataStart, <usize>data.length);
+  if (sc.error.length > 0) return fail<LdEntry[]>(Code.BadLdcache, "invalid ld.so.cache: " + sc.error);
+  const out = new Array<LdEntry>();
+  for (let i = 0; i < sc.entries.length; i++) {
+    const e = sc.entries[i];
+    if (e.bits == 0 || (!all && !driverLibrary(e.name))) continue;
+    const l = new LdEntry();
+    l.name = e.name;
+    l.path = e.path;
+    l.bits = <u8>e.bits;
+    out.push(l);
+  }
+  return ok<LdEntry[]>(out);
+}
+
+/** `lib<name>.so.<digits>[.<digits>...]`: what ldconfig takes from a folder. */
+function libraryFileName(name: string): bool {
+  if (!name.startsWith("lib")) return false;
+  const so = name.indexOf(".so.");
+  if (so < 4) return false;
+  const rest = name.substring(so + 4).split(".");
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i].length == 0) return false;
+    for (let k = 0; k < rest[i].length; k++) {
+      const c = rest[i].charCodeAt(k);
+      if (c < 0x30 || c > 0x39) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * ldcachewrite(update). `old` is the container's current cache (any bytes: a missing or corrupt
+ * cache counts as empty); `add` are entries to add; `candidates` are files of update-ldcache
+ * folders with their first bytes: those named `lib*.so.<digits>...` with an ELF header are added
+ * under their file name, 32 or 64 bits by the ELF class. An added entry replaces an old one of the
+ * same name and flags. The entries' flags: libc6, plus the 64-bit flag of the arch (x64 0x0300,
+ * arm64 0x0a00). Old entries are kept as they were (flags, osversion, hwcap), except glibc-hwcaps
+ * ones, whose extension section is not written (the loader then uses the baseline library).
+ * Result: a glibc-ld.so.cache1.1 file (little-endian), entries in the loader's search order.
+ * Failures: `bad-ldcache-entry` naming an entry without a name or with a relative path.
+ */
+export function ldcacheWrite(u: LdcacheUpdate): Outcome<Uint8Array> {
   // A missing or corrupt cache is replaced, as ldconfig would.
-  const scanned = scan(p, len).entries;
+  const scanned = scan(u.old.dataStart, <usize>u.old.length).entries;
   const entries = new Array<Entry>();
   for (let i = 0; i < scanned.length; i++) if ((scanned[i].hwcap & HWCAP_EXTENSION) == 0) entries.push(scanned[i]);
-  const ls = add.split("\n");
-  for (let i = 0; i < ls.length; i++) {
-    if (ls[i].length == 0) continue;
-    const f = ls[i].split("\t");
-    const w = f.length == 3 ? f[2] : "";
-    const flags: i64 = w == "64" ? 0x0303 : w == "32" ? 0x0003 : w.startsWith("0x") ? parseHex(w.substring(2)) : -1;
-    if (f.length != 3 || flags < 0 || f[0].length == 0 || !f[1].startsWith("/")) {
-      return Outcome.failure("bad-ldcache-entry", "invalid ld.so.cache entry `" + ls[i] + "`");
+  const add = new Array<LdEntry>();
+  for (let i = 0; i < u.add.length; i++) add.push(u.add[i]);
+  for (let i = 0; i < u.candidates.length; i++) {
+    const c = u.candidates[i];
+    const slash = c.path.lastIndexOf("/");
+    const name = c.path.substring(slash + 1);
+    const h = c.head;
+    if (!libraryFileName(name) || h.length < 5 || h[0] != 0x7f || h[1] != 0x45 || h[2] != 0x4c || h[3] != 0x46) continue;
+    if (h[4] != 1 && h[4] != 2) continue;
+    const e = new LdEntry();
+    e.name = name;
+    e.path = c.path;
+    e.bits = h[4] == 1 ? 32 : 64;
+    add.push(e);
+  }
+  const flag64: i32 = u.arch == "arm64" ? 0x0a03 : 0x0303;
+  for (let i = 0; i < add.length; i++) {
+    const a = add[i];
+    if (a.name.length == 0 || a.name.indexOf("/") >= 0 || !a.path.startsWith("/") || (a.bits != 32 && a.bits != 64)) {
+      return fail<Uint8Array>(Code.BadLdcacheEntry, "invalid ld.so.cache entry `" + a.name + "` -> `" + a.path + "`");
     }
-    for (let k = entries.length - 1; k >= 0; k--) {
-      if (entries[k].name == f[0] && entries[k].flags == <i32>flags) entries.splice(k, 1);
-    }
-    const fl = <i32>flags;
-    const bits = ARCH64.includes(fl & 0xff00) ? 64 : 32;
-    entries.push(new Entry(f[0], f[1], bits, fl, 0, 0));
+    const fl: i32 = a.bits == 64 ? flag64 : FLAG_ELF_LIBC6;
+    for (let k = entries.length - 1; k >= 0; k--) if (entries[k].name == a.name && entries[k].flags == fl) entries.splice(k, 1);
+    entries.push(new Entry(a.name, a.path, a.bits, fl, 0, 0));
   }
   entries.sort(entryOrder);
   const names = new Array<ArrayBuffer>();
@@ -187,8 +211,8 @@ export function ldcacheWrite(p: usize, len: usize, add: string): Outcome {
   }
   const n = <usize>entries.length;
   const total = NEW_HEADER + n * NEW_ENTRY + strLen;
-  const out = heap.alloc(total);
-  memory.fill(out, 0, total);
+  const bytes = new Uint8Array(<i32>total);
+  const out = bytes.dataStart;
   for (let i = 0; i < NEW_MAGIC.length; i++) store<u8>(out + i, <u8>NEW_MAGIC.charCodeAt(i));
   store<u32>(out + 20, <u32>n);
   store<u32>(out + 24, <u32>strLen);
@@ -209,5 +233,5 @@ export function ldcacheWrite(p: usize, len: usize, add: string): Outcome {
     memory.copy(out + s, changetype<usize>(pb), <usize>pb.byteLength);
     s += <usize>pb.byteLength;
   }
-  return Outcome.bytes(out, total);
+  return ok<Uint8Array>(bytes);
 }

@@ -1,18 +1,19 @@
-// What a container asks for: its spec's env, mounts and privilege, read under the hook's policy.
-import { Outcome } from "./abi";
+// What a container asks for: its spec's env, mounts, annotations and privilege, read under the
+// policy of config.toml. One reading serves the hook (devices, capabilities, requirements) and
+// the runtime (its mode, CDI names, feature devices).
+import { Box, Capability, Code, ContainerSpec, Feature, Mode, Outcome, Policy, Request, ok } from "../build/out/gen/types";
 import { capabilities } from "./capabilities";
-import { allDigits, lines, q, quoteAll } from "./text";
+import { fail, pass } from "./outcome";
+import { allDigits } from "./text";
+import { VOLUME_PREFIX } from "./vocabulary";
 
-const VOLUME_PREFIX = "/var/run/nvidia-container-devices/";
+/** At most this many device ids in one request: no machine has more, and each costs work. */
+export const MAX_DEVICE_IDS = 4096;
+
+const FEATURE_VARS: string[] = ["NVIDIA_GDS", "NVIDIA_MOFED", "NVIDIA_NVSWITCH", "NVIDIA_GDRCOPY"];
 
 function truthy(v: string): bool {
   return v == "1" || v == "t" || v == "T" || v == "true" || v == "TRUE" || v == "True";
-}
-
-/** The last value of KEY in env (later entries override earlier ones, as in a process env). */
-function lookup(keys: string[], values: string[], key: string): string | null {
-  for (let i = keys.length - 1; i >= 0; i--) if (keys[i] == key) return values[i];
-  return null;
 }
 
 /** `major.minor` of a CUDA_VERSION such as 12.4.1, or "" when it is not a version. */
@@ -22,176 +23,245 @@ function cudaMajorMinor(v: string): string {
   return parts[0] + "." + parts[1];
 }
 
-/** True when the device request selects nothing: empty, or `void` anywhere. */
-function isVoid(devices: string): bool {
-  const items = devices.split(",");
-  let any = false;
-  for (let i = 0; i < items.length; i++) {
-    const t = items[i].trim();
-    if (t == "void") return true;
-    if (t.length > 0) any = true;
+/** The env as a map: later entries win, as in a process's environment. */
+function envMap(env: string[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (let i = 0; i < env.length; i++) {
+    const e = env[i];
+    const eq = e.indexOf("=");
+    if (eq <= 0) continue; // an entry without a name is not a variable
+    m.set(e.substring(0, eq), e.substring(eq + 1));
   }
-  return !any;
+  return m;
+}
+
+/** Trimmed, non-empty items of a comma list. */
+export function items(list: string): string[] {
+  const out = new Array<string>();
+  const parts = list.split(",");
+  for (let i = 0; i < parts.length; i++) {
+    const t = parts[i].trim();
+    if (t.length > 0) out.push(t);
+  }
+  return out;
+}
+
+/** `vendor.com/class=name`: a qualified CDI device name. */
+export function isQualified(n: string): bool {
+  const slash = n.indexOf("/");
+  const eq = n.indexOf("=");
+  if (slash <= 0 || eq < slash + 2 || eq == n.length - 1) return false;
+  const vendor = n.substring(0, slash);
+  for (let i = 0; i < vendor.length; i++) {
+    const c = vendor.charCodeAt(i);
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x2e || c == 0x2d)) return false;
+  }
+  return n.substring(slash + 1, eq).indexOf("/") < 0;
+}
+
+class Names {
+  constructor(public names: string[], public from: string) {}
+}
+
+/** The devices as the runtime reads them: annotations, else volume mounts, else the env. */
+function runtimeNames(spec: ContainerSpec, policy: Policy, env: Map<string, string>): Outcome<Names> {
+  const names = new Array<string>();
+  for (let i = 0; i < spec.annotations.length; i++) {
+    const a = spec.annotations[i];
+    let matches = false;
+    for (let k = 0; k < policy.annotationPrefixes.length; k++) if (a.key.startsWith(policy.annotationPrefixes[k])) matches = true;
+    if (!matches) continue;
+    const list = items(a.value);
+    for (let k = 0; k < list.length; k++) {
+      if (!isQualified(list[k])) return fail<Names>(Code.BadCdiName, "invalid CDI device name `" + list[k] + "` in annotation `" + a.key + "`: want vendor.com/class=name");
+      names.push(list[k]);
+    }
+  }
+  if (names.length > 0) return ok<Names>(new Names(names, "annotations"));
+  if (policy.acceptVolumeMounts) {
+    for (let i = 0; i < spec.mounts.length; i++) {
+      const m = spec.mounts[i];
+      if (m.source != "/dev/null" || !m.destination.startsWith(VOLUME_PREFIX)) continue;
+      const id = m.destination.substring(VOLUME_PREFIX.length);
+      if (id.length == 0 || id.startsWith("imex/")) continue;
+      if (id.startsWith("cdi/")) {
+        const parts = id.substring(4).split("/");
+        if (parts.length < 3) return fail<Names>(Code.BadCdiName, "invalid CDI device in volume mount `" + m.destination + "`");
+        names.push(parts[0] + "/" + parts[1] + "=" + parts.slice(2).join("/"));
+      } else names.push(id);
+    }
+    if (names.length > 0) return ok<Names>(new Names(names, "volume-mounts"));
+  }
+  if (!spec.privileged && !policy.acceptEnvvarUnprivileged) return ok<Names>(new Names(names, "NVIDIA_VISIBLE_DEVICES"));
+  if (!env.has("NVIDIA_VISIBLE_DEVICES")) return ok<Names>(new Names(names, "NVIDIA_VISIBLE_DEVICES"));
+  const ids = items(env.get("NVIDIA_VISIBLE_DEVICES"));
+  if (ids.includes("void") || ids.includes("none")) return ok<Names>(new Names(names, "NVIDIA_VISIBLE_DEVICES"));
+  return ok<Names>(new Names(ids, "NVIDIA_VISIBLE_DEVICES"));
+}
+
+function decideMode(policy: Policy, names: string[]): Outcome<Box<Mode>> {
+  const m = policy.mode;
+  if (m == "legacy") return ok<Box<Mode>>(new Box<Mode>(Mode.Legacy));
+  if (m == "cdi") return ok<Box<Mode>>(new Box<Mode>(Mode.Cdi));
+  if (m == "csv") return ok<Box<Mode>>(new Box<Mode>(Mode.Csv));
+  if (m == "jit-cdi") return ok<Box<Mode>>(new Box<Mode>(Mode.JitCdi));
+  if (m != "auto" && m != "") return fail<Box<Mode>>(Code.BadMode, "unsupported mode `" + m + "` (nvidia-container-runtime.mode): want auto, legacy, cdi, jit-cdi or csv");
+  if (policy.tegra) return ok<Box<Mode>>(new Box<Mode>(Mode.Csv));
+  let allQualified = names.length > 0;
+  for (let i = 0; i < names.length; i++) if (!isQualified(names[i])) allQualified = false;
+  return ok<Box<Mode>>(new Box<Mode>(allQualified ? Mode.Cdi : Mode.Legacy));
 }
 
 /**
- * request(input). Grammar of input, one fact a line, tab-separated:
- *   `policy <name> <value>` with names accept-envvar-unprivileged, accept-volume-mounts,
- *     disable-require (true/false), swarm-resource (comma list of env names),
- *     supported-capabilities (comma list); absent policies take the reference defaults;
- *   `privileged true|false` (CAP_SYS_ADMIN in the bounding set);
- *   `env KEY=VALUE` for each entry of process.env, in order;
- *   `mount <destination> <source>` for each mount of the spec.
- * Result: `{"gpu":false,"reason":...}` when the container asks for no GPU, else
- * `{"gpu":true,"devices":..,"source":..,"legacy":..,"caps":[..],"requires":[..],
- *   "migConfig":..,"migMonitor":..,"imex":[..]}`.
- * Failures: `bad-capability`, `bad-cuda-version`, `mig-unprivileged`, `bad-imex-channel`,
- * `cdi-in-legacy` (a CDI device asked of the legacy hook), `bad-request` (a malformed line).
+ * request(spec, policy). The hook's reading: devices from volume mounts (when
+ * accept-nvidia-visible-devices-as-volume-mounts: `/dev/null` mounted under
+ * /var/run/nvidia-container-devices/, `imex/N` an IMEX channel, `cdi/...` refused), else the
+ * first swarm-resource variable set, else NVIDIA_VISIBLE_DEVICES (ignored in an unprivileged
+ * container while accept-nvidia-visible-devices-envvar-when-unprivileged is false), else `all` on
+ * a legacy image (CUDA_VERSION set). Unset, empty or `void` anywhere: not a GPU container. The
+ * first of `all` / `none` wins: `all` is ["all"], `none` no device but the driver ([]).
+ * NVIDIA_DRIVER_CAPABILITIES (default utility,compute; all on a legacy image), NVIDIA_REQUIRE_*
+ * (but JETPACK; sorted by name; cuda>=major.minor of CUDA_VERSION on a legacy image without
+ * NVIDIA_REQUIRE_CUDA; none with NVIDIA_DISABLE_REQUIRE or disable-require),
+ * NVIDIA_MIG_CONFIG_DEVICES / NVIDIA_MIG_MONITOR_DEVICES (privileged only, `all`),
+ * NVIDIA_IMEX_CHANNELS (ids or `all`).
+ * The runtime's reading: CDI names from annotations with annotation-prefixes (qualified only),
+ * else the volume mounts, else NVIDIA_VISIBLE_DEVICES; the mode (auto: csv on Tegra, cdi when
+ * every name is qualified, else legacy); NVIDIA_GDS/MOFED/NVSWITCH/GDRCOPY=enabled when devices
+ * are asked for.
+ * Failures: bad-capability, bad-cuda-version, mig-unprivileged, bad-mig-devices,
+ * bad-imex-channel, cdi-in-legacy, bad-cdi-name, bad-mode, too-many-devices.
  */
-export function request(input: string): Outcome {
-  const ls = lines(input);
-  let acceptEnvUnpriv = true;
-  let acceptMounts = false;
-  let disableRequire = false;
-  let swarm = new Array<string>();
-  let supported = "";
-  let privileged = false;
-  const keys = new Array<string>();
-  const values = new Array<string>();
-  const mountIds = new Array<string>();
-  for (let i = 0; i < ls.length; i++) {
-    const l = ls[i];
-    const tab = l.indexOf("\t");
-    const kind = tab < 0 ? l : l.substring(0, tab);
-    const rest = tab < 0 ? "" : l.substring(tab + 1);
-    if (kind == "env") {
-      const eq = rest.indexOf("=");
-      if (eq <= 0) continue; // an env entry without a name is not a variable
-      keys.push(rest.substring(0, eq));
-      values.push(rest.substring(eq + 1));
-    } else if (kind == "mount") {
-      const t = rest.indexOf("\t");
-      if (t < 0) return Outcome.failure("bad-request", "invalid mount line `" + l + "`");
-      const dest = rest.substring(0, t);
-      const src = rest.substring(t + 1);
-      if (src == "/dev/null" && dest.startsWith(VOLUME_PREFIX) && dest.length > VOLUME_PREFIX.length) {
-        mountIds.push(dest.substring(VOLUME_PREFIX.length));
-      }
-    } else if (kind == "privileged") {
-      privileged = rest == "true";
-    } else if (kind == "policy") {
-      const t = rest.indexOf("\t");
-      const name = t < 0 ? rest : rest.substring(0, t);
-      const v = t < 0 ? "" : rest.substring(t + 1);
-      if (name == "accept-envvar-unprivileged") acceptEnvUnpriv = v == "true";
-      else if (name == "accept-volume-mounts") acceptMounts = v == "true";
-      else if (name == "disable-require") disableRequire = v == "true";
-      else if (name == "swarm-resource") swarm = v.length > 0 ? v.split(",") : new Array<string>();
-      else if (name == "supported-capabilities") supported = v;
-      else return Outcome.failure("bad-request", "unknown policy `" + name + "`");
-    } else if (l.length > 0) {
-      return Outcome.failure("bad-request", "invalid request line `" + l + "`");
+export function request(spec: ContainerSpec, policy: Policy): Outcome<Request> {
+  const env = envMap(spec.env);
+  const r = new Request();
+  r.legacyImage = env.has("CUDA_VERSION");
+
+  // The runtime's reading.
+  const rn = runtimeNames(spec, policy, env);
+  if (rn.failure !== null) return pass<Request, Names>(rn);
+  const names = rn.value.names;
+  if (names.length > MAX_DEVICE_IDS) return fail<Request>(Code.TooManyDevices, "too many devices requested (" + names.length.toString() + "; at most " + MAX_DEVICE_IDS.toString() + ")");
+  const md = decideMode(policy, names);
+  if (md.failure !== null) return pass<Request, Box<Mode>>(md);
+  r.mode = md.value.value;
+  if (r.mode == Mode.Cdi) {
+    for (let i = 0; i < names.length; i++) r.cdiDevices.push(isQualified(names[i]) ? names[i] : policy.defaultKind + "=" + names[i]);
+  }
+  if (names.length > 0) {
+    for (let i = 0; i < FEATURE_VARS.length; i++) {
+      if (env.has(FEATURE_VARS[i]) && env.get(FEATURE_VARS[i]) == "enabled") r.features.push(<Feature>i);
     }
   }
 
-  const cudaVersion = lookup(keys, values, "CUDA_VERSION");
-  const legacy = cudaVersion != null;
-
-  // Devices: volume mounts (when accepted), else swarm resources, else NVIDIA_VISIBLE_DEVICES.
+  // The hook's reading.
   let devices: string | null = null;
   let source = "";
   const imex = new Array<string>();
-  if (acceptMounts && mountIds.length > 0) {
+  const mountIds = new Array<string>();
+  if (policy.acceptVolumeMounts) {
+    for (let i = 0; i < spec.mounts.length; i++) {
+      const m = spec.mounts[i];
+      if (m.source == "/dev/null" && m.destination.startsWith(VOLUME_PREFIX) && m.destination.length > VOLUME_PREFIX.length) {
+        mountIds.push(m.destination.substring(VOLUME_PREFIX.length));
+      }
+    }
+  }
+  if (mountIds.length > 0) {
     const ids = new Array<string>();
     for (let i = 0; i < mountIds.length; i++) {
       const id = mountIds[i];
-      if (id.startsWith("cdi/")) return Outcome.failure("cdi-in-legacy", "CDI device `" + id.substring(4) + "` requested through a volume mount: use nvidia-container-runtime in cdi mode");
+      if (id.startsWith("cdi/")) return fail<Request>(Code.CdiInLegacy, "CDI device `" + id.substring(4) + "` requested through a volume mount: use nvidia-container-runtime in cdi mode");
       if (id.startsWith("imex/")) imex.push(id.substring(5));
       else ids.push(id);
     }
     devices = ids.join(",");
     source = "volume-mounts";
   } else {
-    for (let i = 0; i < swarm.length && devices == null; i++) {
-      const v = lookup(keys, values, swarm[i].trim());
-      if (v != null) {
-        devices = v;
-        source = swarm[i].trim();
+    for (let i = 0; i < policy.swarmResource.length && devices === null; i++) {
+      const name = policy.swarmResource[i].trim();
+      if (name.length > 0 && env.has(name)) {
+        devices = env.get(name);
+        source = name;
       }
     }
-    if (devices == null) {
-      devices = lookup(keys, values, "NVIDIA_VISIBLE_DEVICES");
+    if (devices === null && env.has("NVIDIA_VISIBLE_DEVICES")) {
+      devices = env.get("NVIDIA_VISIBLE_DEVICES");
       source = "NVIDIA_VISIBLE_DEVICES";
     }
-    if (devices == null && legacy) {
+    if (devices === null && r.legacyImage) {
       devices = "all";
       source = "CUDA_VERSION";
     }
-    if (devices != null && !privileged && !acceptEnvUnpriv) {
-      return Outcome.success('{"gpu":false,"reason":' + q("devices from " + source + " ignored in an unprivileged container (accept-nvidia-visible-devices-envvar-when-unprivileged = false)") + "}");
+    if (devices !== null && !spec.privileged && !policy.acceptEnvvarUnprivileged) {
+      r.reason = "devices from " + source + " ignored in an unprivileged container (accept-nvidia-visible-devices-envvar-when-unprivileged = false)";
+      return ok<Request>(r);
     }
   }
-  if (devices == null) return Outcome.success('{"gpu":false,"reason":"no device requested"}');
-  const dev = changetype<string>(devices);
-  if (isVoid(dev) && imex.length == 0) return Outcome.success('{"gpu":false,"reason":' + q("no device requested (" + source + "=" + dev + ")") + "}");
+  if (devices === null) {
+    r.reason = "no device requested";
+    return ok<Request>(r);
+  }
+  const ids = items(changetype<string>(devices));
+  if (ids.length > MAX_DEVICE_IDS) return fail<Request>(Code.TooManyDevices, "too many devices requested in " + source + " (" + ids.length.toString() + "; at most " + MAX_DEVICE_IDS.toString() + ")");
+  if ((ids.length == 0 || ids.includes("void")) && imex.length == 0) {
+    r.reason = "no device requested (" + source + "=" + changetype<string>(devices) + ")";
+    return ok<Request>(r);
+  }
+  r.gpu = true;
+  r.source = source;
+  let special = "";
+  for (let i = 0; i < ids.length && special.length == 0; i++) if (ids[i] == "all" || ids[i] == "none") special = ids[i];
+  if (special == "all") r.devices = ["all"];
+  else if (special == "") r.devices = ids;
 
-  // Capabilities.
-  const capEnv = lookup(keys, values, "NVIDIA_DRIVER_CAPABILITIES");
-  let capList = capEnv == null ? (legacy ? "all" : "") : changetype<string>(capEnv);
-  const caps = capabilities(capList + "\n" + supported);
-  if (!caps.ok) return caps;
+  // Capabilities: the default, or every one on a legacy image.
+  const capList = env.has("NVIDIA_DRIVER_CAPABILITIES") ? env.get("NVIDIA_DRIVER_CAPABILITIES") : r.legacyImage ? "all" : "";
+  const caps = capabilities(capList, policy.supportedCapabilities);
+  if (caps.failure !== null) return pass<Request, Capability[]>(caps);
+  r.caps = caps.value;
 
   // Requirements, sorted by variable name so that the check order never varies.
-  const requires = new Array<string>();
-  const disable = lookup(keys, values, "NVIDIA_DISABLE_REQUIRE");
-  if (!disableRequire && !(disable != null && truthy(changetype<string>(disable).trim()))) {
-    const names = new Array<string>();
+  const disabled = env.has("NVIDIA_DISABLE_REQUIRE") && truthy(env.get("NVIDIA_DISABLE_REQUIRE").trim());
+  if (!policy.disableRequire && !disabled) {
+    const keys = env.keys();
+    const names2 = new Array<string>();
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
-      if (k.startsWith("NVIDIA_REQUIRE_") && !k.startsWith("NVIDIA_REQUIRE_JETPACK") && !names.includes(k)) names.push(k);
+      if (k.startsWith("NVIDIA_REQUIRE_") && !k.startsWith("NVIDIA_REQUIRE_JETPACK")) names2.push(k);
     }
-    names.sort();
-    for (let i = 0; i < names.length; i++) {
-      const v = changetype<string>(lookup(keys, values, names[i])).trim();
-      if (v.length > 0) requires.push(v);
+    names2.sort();
+    for (let i = 0; i < names2.length; i++) {
+      const v = env.get(names2[i]).trim();
+      if (v.length > 0) r.requires.push(v);
     }
-    if (legacy && lookup(keys, values, "NVIDIA_REQUIRE_CUDA") == null) {
-      const mm = cudaMajorMinor(changetype<string>(cudaVersion));
-      if (mm.length == 0) return Outcome.failure("bad-cuda-version", "invalid CUDA_VERSION `" + changetype<string>(cudaVersion) + "`");
-      requires.push("cuda>=" + mm);
+    if (r.legacyImage && !env.has("NVIDIA_REQUIRE_CUDA")) {
+      const cv = env.get("CUDA_VERSION");
+      const mm = cudaMajorMinor(cv);
+      if (mm.length == 0) return fail<Request>(Code.BadCudaVersion, "invalid CUDA_VERSION `" + cv + "`");
+      r.requires.push("cuda>=" + mm);
     }
   }
 
-  // MIG configuration and monitoring: privileged containers only.
-  let migConfig = "";
-  let migMonitor = "";
-  const mc = lookup(keys, values, "NVIDIA_MIG_CONFIG_DEVICES");
-  const mm = lookup(keys, values, "NVIDIA_MIG_MONITOR_DEVICES");
-  if (mc != null && changetype<string>(mc).length > 0) {
-    if (!privileged) return Outcome.failure("mig-unprivileged", "cannot set NVIDIA_MIG_CONFIG_DEVICES in an unprivileged container");
-    migConfig = changetype<string>(mc).trim();
-  }
-  if (mm != null && changetype<string>(mm).length > 0) {
-    if (!privileged) return Outcome.failure("mig-unprivileged", "cannot set NVIDIA_MIG_MONITOR_DEVICES in an unprivileged container");
-    migMonitor = changetype<string>(mm).trim();
+  // MIG configuration and monitoring: privileged containers only, and only `all`.
+  const migVars: string[] = ["NVIDIA_MIG_CONFIG_DEVICES", "NVIDIA_MIG_MONITOR_DEVICES"];
+  for (let i = 0; i < migVars.length; i++) {
+    if (!env.has(migVars[i])) continue;
+    const v = env.get(migVars[i]).trim();
+    if (v.length == 0) continue;
+    if (!spec.privileged) return fail<Request>(Code.MigUnprivileged, "cannot set " + migVars[i] + " in an unprivileged container");
+    if (v != "all") return fail<Request>(Code.BadMigDevices, "invalid " + migVars[i] + " `" + v + "`: only `all` is supported");
+    if (i == 0) r.migConfig = v;
+    else r.migMonitor = v;
   }
 
-  const ch = lookup(keys, values, "NVIDIA_IMEX_CHANNELS");
-  if (ch != null) {
-    const items = changetype<string>(ch).split(",");
-    for (let i = 0; i < items.length; i++) {
-      const t = items[i].trim();
-      if (t.length > 0 && !imex.includes(t)) imex.push(t);
-    }
+  if (env.has("NVIDIA_IMEX_CHANNELS")) {
+    const chs = items(env.get("NVIDIA_IMEX_CHANNELS"));
+    for (let i = 0; i < chs.length; i++) if (!imex.includes(chs[i])) imex.push(chs[i]);
   }
   for (let i = 0; i < imex.length; i++) {
-    if (!allDigits(imex[i]) && imex[i] != "all") return Outcome.failure("bad-imex-channel", "invalid IMEX channel `" + imex[i] + "`");
+    if (!allDigits(imex[i]) && imex[i] != "all") return fail<Request>(Code.BadImexChannel, "invalid IMEX channel `" + imex[i] + "`");
   }
-
-  const capsJson = caps.value.substring(8, caps.value.length - 1); // {"caps":[...]} -> [...]
-  return Outcome.success(
-    '{"gpu":true,"devices":' + q(dev) + ',"source":' + q(source) + ',"legacy":' + (legacy ? "true" : "false") +
-      ',"caps":' + capsJson + ',"requires":' + quoteAll(requires) + ',"migConfig":' + q(migConfig) +
-      ',"migMonitor":' + q(migMonitor) + ',"imex":' + quoteAll(imex) + "}",
-  );
+  r.imex = imex;
+  return ok<Request>(r);
 }

@@ -1,6 +1,7 @@
 // The requirement language of NVIDIA_REQUIRE_* and `--require`.
-import { Outcome } from "./abi";
-import { allDigits, joinJson, lines, q } from "./text";
+import { Code, Failure } from "../build/out/gen/types";
+import { failure } from "./outcome";
+import { allDigits } from "./text";
 
 const NAMES: string[] = ["cuda", "driver", "arch", "brand"];
 // Longest first, so that "<=" is not read as "<" followed by "=value".
@@ -10,8 +11,9 @@ export class Term {
   constructor(public name: string, public op: string, public value: string, public text: string) {}
 }
 
-class Parsed {
-  constructor(public alts: Array<Array<Term>>, public error: Outcome | null) {}
+/** A parsed expression (outer list ORed, inner ANDed), or why it does not parse. */
+export class Parsed {
+  constructor(public alts: Array<Array<Term>>, public error: Failure | null) {}
 }
 
 function isVersion(v: string): bool {
@@ -31,12 +33,11 @@ function isWord(v: string): bool {
   return true;
 }
 
-function bad(text: string, why: string): Outcome {
-  return Outcome.failure("bad-requirement", "invalid requirement `" + text + "`: " + why);
+function bad(text: string, why: string): Failure {
+  return failure(Code.BadRequirement, "invalid requirement `" + text + "`: " + why);
 }
 
-/** Parses one term into out; returns the failure, or null. */
-function parseTerm(text: string, out: Term[]): Outcome | null {
+function parseTerm(text: string, out: Term[]): Failure | null {
   let name = "";
   for (let i = 0; i < NAMES.length; i++) {
     if (text.startsWith(NAMES[i])) {
@@ -66,7 +67,11 @@ function parseTerm(text: string, out: Term[]): Outcome | null {
   return null;
 }
 
-/** Parses `alt (SP alt)*`, alt = `term ("," term)*`; spaces OR, commas AND. */
+/**
+ * parse(expr). Grammar: `alt (SP alt)*`, alt = `term ("," term)*`, term = `name op value` with
+ * names cuda, driver, arch (dotted versions) and brand (a word, = or != only), ops
+ * `= != < <= > >=`. Spaces OR, commas AND. Failure: `bad-requirement` naming the expression.
+ */
 export function parse(expr: string): Parsed {
   const alts = new Array<Array<Term>>();
   const words = expr.trim().split(" ");
@@ -79,7 +84,7 @@ export function parse(expr: string): Parsed {
       const p = parts[j].trim();
       if (p.length == 0) return new Parsed(alts, bad(expr, "empty term"));
       const err = parseTerm(p, terms);
-      if (err != null) return new Parsed(alts, err);
+      if (err !== null) return new Parsed(alts, err);
     }
     alts.push(terms);
   }
@@ -95,7 +100,7 @@ export function compareVersions(a: string, b: string): i32 {
   for (let i = 0; i < n; i++) {
     const x = i < pa.length ? stripZeros(pa[i]) : "0";
     const y = i < pb.length ? stripZeros(pb[i]) : "0";
-    // Compare by length first so that arbitrarily long components never overflow.
+    // By length first, so that arbitrarily long components never overflow.
     if (x.length != y.length) return x.length < y.length ? -1 : 1;
     if (x != y) return x < y ? -1 : 1;
   }
@@ -113,6 +118,7 @@ function holds(t: Term, fact: string): bool {
     const eq = fact.toLowerCase() == t.value;
     return t.op == "=" ? eq : !eq;
   }
+  if (!isVersion(fact)) return false;
   const c = compareVersions(fact, t.value);
   if (t.op == "=") return c == 0;
   if (t.op == "!=") return c != 0;
@@ -122,50 +128,24 @@ function holds(t: Term, fact: string): bool {
   return c >= 0;
 }
 
-function termJson(t: Term): string {
-  return '{"name":' + q(t.name) + ',"op":' + q(t.op) + ',"value":' + q(t.value) + "}";
-}
-
 /**
- * requirement(input). Grammar of input: line 1 is the expression; each further line is a fact
- * `name=value` (cuda, driver, arch: dotted versions; brand: a word). Without facts the result is
- * the parsed expression `{"any":[[term...]...]}` (outer list ORed, inner ANDed). With facts it is
- * `{"satisfied":true}`, or the failure `unsatisfied` naming the expression. Failures:
- * `bad-requirement` (syntax), `bad-fact` (a malformed or missing fact line), `unsatisfied`.
+ * check(expr, cuda, driver, arch, brand): null when one alternative holds for these facts, else
+ * `unsatisfied` naming the expression (with the reference's advice for a cuda>= condition), or
+ * `bad-requirement`.
  */
-export function requirement(input: string): Outcome {
-  const ls = lines(input);
-  const expr = ls.length > 0 ? ls[0].trim() : "";
+export function check(expr: string, cuda: string, driver: string, arch: string, brand: string): Failure | null {
   const parsed = parse(expr);
-  if (parsed.error != null) return changetype<Outcome>(parsed.error);
-  if (ls.length < 2) {
-    const alts = new Array<string>();
-    for (let i = 0; i < parsed.alts.length; i++) {
-      const ts = new Array<string>();
-      for (let j = 0; j < parsed.alts[i].length; j++) ts.push(termJson(parsed.alts[i][j]));
-      alts.push(joinJson(ts));
-    }
-    return Outcome.success('{"any":' + joinJson(alts) + "}");
-  }
-  const names = new Array<string>();
-  const values = new Array<string>();
-  for (let i = 1; i < ls.length; i++) {
-    const eq = ls[i].indexOf("=");
-    if (eq <= 0) return Outcome.failure("bad-fact", "invalid fact `" + ls[i] + "`: want name=value");
-    names.push(ls[i].substring(0, eq).trim());
-    values.push(ls[i].substring(eq + 1).trim());
-  }
+  if (parsed.error !== null) return parsed.error;
   for (let i = 0; i < parsed.alts.length; i++) {
     let all = true;
     const alt = parsed.alts[i];
     for (let j = 0; j < alt.length && all; j++) {
-      const k = names.indexOf(alt[j].name);
-      if (k < 0) return Outcome.failure("bad-fact", "no fact for `" + alt[j].name + "` to check `" + alt[j].text + "`");
-      if (alt[j].name != "brand" && !isVersion(values[k]))
-        return Outcome.failure("bad-fact", "invalid fact `" + names[k] + "=" + values[k] + "`: want a version");
-      all = holds(alt[j], values[k]);
+      const n = alt[j].name;
+      all = holds(alt[j], n == "cuda" ? cuda : n == "driver" ? driver : n == "arch" ? arch : brand);
     }
-    if (all) return Outcome.success('{"satisfied":true}');
+    if (all) return null;
   }
-  return Outcome.failure("unsatisfied", "unsatisfied condition: " + expr);
+  const e = expr.trim();
+  const advice = e.startsWith("cuda>=") ? ", please update your driver to a newer version, or use an earlier cuda container" : "";
+  return failure(Code.Unsatisfied, "unsatisfied condition: " + e + advice);
 }

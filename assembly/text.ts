@@ -96,3 +96,22 @@ export function quoteAll(items: string[]): string {
   for (let i = 0; i < items.length; i++) out.push(q(items[i]));
   return joinJson(out);
 }
+
+/** The last component of a path. */
+export function basename(p: string): string {
+  return p.substring(p.lastIndexOf("/") + 1);
+}
+
+/** The path without its last component ("/" for a top-level entry). */
+export function dirname(p: string): string {
+  const i = p.lastIndexOf("/");
+  return i <= 0 ? "/" : p.substring(0, i);
+}
+
+/** `root` + absolute `path`, where root "/" is the path itself. */
+export function under(root: string, path: string): string {
+  if (root == "/" || root.length == 0) return path;
+  let r = root;
+  while (r.length > 1 && r.endsWith("/")) r = r.substring(0, r.length - 1);
+  return r + path;
+}

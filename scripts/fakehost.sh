@@ -39,7 +39,22 @@ done < "$dir/devnodes"
 mount --bind "$dir/proc-driver" /proc/driver
 mount --bind "$dir/proc-devices" /proc/devices
 # A fresh /run: what nvct and the engines keep there (caches, state) stays in this namespace.
+# The daemons of the driver listen there (/var/run links to /run, as on every distribution now).
 mount -t tmpfs nvct-run /run
+if [ -f "$dir/sockets" ]; then
+  while read -r sock; do
+    [ -n "$sock" ] || continue
+    mkdir -p "/run/$(dirname "$sock")"
+    "$dir/mksock" "/run/$sock"
+  done < "$dir/sockets"
+fi
+if [ -f "$dir/run-dirs" ]; then
+  while read -r d; do [ -n "$d" ] && mkdir -p "/run/$d"; done < "$dir/run-dirs"
+fi
+# Host files a feature brings (/etc/cufile.json): laid over /etc, before the ld cache is.
+if [ -d "$dir/host-etc" ]; then
+  mount -t overlay nvct-etc -o "lowerdir=$dir/host-etc:/etc" /etc
+fi
 if [ "$mode" = host ]; then
   mount -t overlay nvct-lib -o "lowerdir=$dir/root/usr/lib:/usr/lib" /usr/lib
   mount -t overlay nvct-bin -o "lowerdir=$dir/root/usr/bin:/usr/bin" /usr/bin

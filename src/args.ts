@@ -1,104 +1,131 @@
-// Command-line parsing for every tool: citty's definitions and usage, argp-compatible spelling
-// (`-rPATH`, `-r PATH`, `--root=PATH`, `--root PATH`), and unknown options rejected by name.
-import { parseArgs, renderUsage, type ArgsDef, type CommandDef } from "citty";
+// Command-line parsing for every tool, in the spelling of the program it replaces: argp's for
+// nvidia-container-cli (`-rPATH`, `-r PATH`, `--root=PATH`, `--root PATH`, grouped short flags,
+// operands anywhere), Go's flag package for the hook, nvidia-ctk and nvidia-cdi-hook (`-name` and
+// `--name` alike, `-name=value`, booleans given `=false`). citty holds the definitions and
+// renders the help; unknown options are rejected by name, as each original words it.
+import { renderUsage, type ArgsDef, type CommandDef } from "citty";
 import { NvctError } from "./errors";
 
-/** The aliases of an option (citty allows one or a list). */
-const aliases = (a: ArgsDef[string] | undefined): string[] => (a && "alias" in a && a.alias ? [a.alias].flat() : []);
+export type Style = "argp" | "go";
 
-function known(def: ArgsDef) {
-  const long = new Map<string, string>();
-  const short = new Map<string, string>();
+type Kind = "string" | "boolean";
+
+interface Known {
+  /** Long names and aliases of more than one letter (go: every name). */
+  long: Map<string, [string, Kind]>;
+  short: Map<string, [string, Kind]>;
+}
+
+const aliases = (a: ArgsDef[string]): string[] => ("alias" in a && a.alias ? [a.alias].flat() : []);
+
+function known(def: ArgsDef): Known {
+  const long = new Map<string, [string, Kind]>();
+  const short = new Map<string, [string, Kind]>();
   for (const [name, a] of Object.entries(def)) {
     if (a.type === "positional") continue;
-    const type = a.type ?? "string";
-    long.set(name, type);
-    for (const al of aliases(a)) (al.length === 1 ? short : long).set(al, type);
+    const kind: Kind = a.type === "boolean" ? "boolean" : "string";
+    long.set(name, [name, kind]);
+    for (const al of aliases(a)) (al.length === 1 ? short : long).set(al, [name, kind]);
   }
-  long.set("help", "boolean");
-  short.set("h", "boolean");
+  if (!long.has("help")) long.set("help", ["help", "boolean"]);
+  if (!short.has("h")) short.set("h", ["help", "boolean"]);
   return { long, short };
 }
 
-/**
- * Splits argv at the first operand that is not an option value: [options, rest].
- * Used to separate global options from a subcommand and its own arguments.
- */
-export function splitAtCommand(def: ArgsDef, argv: string[]): [string[], string[]] {
-  const { long, short } = known(def);
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--") return [argv.slice(0, i), argv.slice(i + 1)];
-    if (!a.startsWith("-") || a === "-") return [argv.slice(0, i), argv.slice(i)];
-    if (a.startsWith("--")) {
-      if (!a.includes("=") && long.get(a.slice(2)) === "string") i++;
-    } else if (a.length === 2 && short.get(a[1]) === "string") i++;
-  }
-  return [argv, []];
+export interface Parsed {
+  [name: string]: any;
+  /** Operands, in order. */
+  _: string[];
 }
 
-/** Rejects options the definition does not know, naming them. */
-export function checkOptions(tool: string, def: ArgsDef, argv: string[]): void {
-  const { long, short } = known(def);
+function usageError(msg: string): NvctError {
+  return new NvctError("usage", msg);
+}
+
+const GO_BOOL: Record<string, boolean> = { "1": true, t: true, T: true, TRUE: true, true: true, True: true, "0": false, f: false, F: false, FALSE: false, false: false, False: false };
+
+/**
+ * Parses argv against a definition. `repeatable` options collect every value into a list (others
+ * keep the last). With `stopAtOperand`, parsing ends at the first operand (the rest is returned
+ * as operands unparsed): a command's global options end where its subcommand begins.
+ */
+export function parse(style: Style, def: ArgsDef, argv: string[], repeatable: string[] = [], stopAtOperand = false): Parsed {
+  const k = known(def);
+  const out: Parsed = { _: [] };
+  for (const name of repeatable) out[name] = [];
+  const set = (name: string, value: string | boolean) => {
+    if (repeatable.includes(name)) (out[name] as unknown[]).push(value);
+    else out[name] = value;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === "--") break;
-    if (!a.startsWith("-") || a === "-") continue;
-    if (a.startsWith("--")) {
-      const name = a.slice(2).split("=")[0];
-      const type = long.get(name);
-      if (!type) throw new NvctError("usage", `${tool}: unrecognized option '--${name}'`);
-      if (type === "string" && !a.includes("=")) {
-        if (i + 1 >= argv.length) throw new NvctError("usage", `${tool}: option '--${name}' requires an argument`);
-        i++;
+    if (a === "--") {
+      out._.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith("-") || a === "-") {
+      if (stopAtOperand) {
+        out._.push(...argv.slice(i));
+        break;
       }
-      if (type === "boolean" && a.includes("=")) throw new NvctError("usage", `${tool}: option '--${name}' doesn't allow an argument`);
+      out._.push(a);
+      continue;
+    }
+    if (style === "go") {
+      const body = a.replace(/^--?/, "");
+      const eq = body.indexOf("=");
+      const name = eq < 0 ? body : body.slice(0, eq);
+      const hit = k.long.get(name) ?? k.short.get(name);
+      if (!hit || name === "") throw usageError(`flag provided but not defined: -${name}`);
+      const [canon, kind] = hit;
+      if (kind === "boolean") {
+        if (eq < 0) set(canon, true);
+        else {
+          const v = body.slice(eq + 1);
+          if (!(v in GO_BOOL)) throw usageError(`invalid boolean value "${v}" for -${name}: parse error`);
+          set(canon, GO_BOOL[v]);
+        }
+      } else if (eq >= 0) set(canon, body.slice(eq + 1));
+      else {
+        if (i + 1 >= argv.length) throw usageError(`flag needs an argument: -${name}`);
+        set(canon, argv[++i]);
+      }
+      continue;
+    }
+    // argp
+    if (a.startsWith("--")) {
+      const eq = a.indexOf("=");
+      const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      const hit = k.long.get(name);
+      if (!hit) throw usageError(`unrecognized option '--${name}'`);
+      const [canon, kind] = hit;
+      if (kind === "boolean") {
+        if (eq >= 0) throw usageError(`option '--${name}' doesn't allow an argument`);
+        set(canon, true);
+      } else if (eq >= 0) set(canon, a.slice(eq + 1));
+      else {
+        if (i + 1 >= argv.length) throw usageError(`option '--${name}' requires an argument`);
+        set(canon, argv[++i]);
+      }
       continue;
     }
     for (let j = 1; j < a.length; j++) {
-      const type = short.get(a[j]);
-      if (!type) throw new NvctError("usage", `${tool}: invalid option -- '${a[j]}'`);
-      if (type === "string") {
-        if (j === a.length - 1) {
-          if (i + 1 >= argv.length) throw new NvctError("usage", `${tool}: option requires an argument -- '${a[j]}'`);
-          i++;
-        }
-        break;
+      const hit = k.short.get(a[j]);
+      if (!hit) throw usageError(`invalid option -- '${a[j]}'`);
+      const [canon, kind] = hit;
+      if (kind === "boolean") {
+        set(canon, true);
+        continue;
       }
+      if (j < a.length - 1) set(canon, a.slice(j + 1));
+      else {
+        if (i + 1 >= argv.length) throw usageError(`option requires an argument -- '${a[j]}'`);
+        set(canon, argv[++i]);
+      }
+      break;
     }
   }
-}
-
-/** Every value given to option `name` (for repeatable options such as `--require`). */
-export function valuesOf(def: ArgsDef, argv: string[], name: string): string[] {
-  const shorts = aliases(def[name]).filter((x) => x.length === 1);
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const t = argv[i];
-    if (t === "--") break;
-    if (t === `--${name}`) out.push(argv[++i]);
-    else if (t.startsWith(`--${name}=`)) out.push(t.slice(name.length + 3));
-    else if (!t.startsWith("--") && t.length >= 2 && t[0] === "-" && shorts.includes(t[1])) out.push(t.length > 2 ? t.slice(2) : argv[++i]);
-  }
-  return out.filter((v) => v !== undefined);
-}
-
-/**
- * Parses argv against a command definition after checking its options. Options named `no-*`
- * are flags of their own (argp's `--no-cgroups`), not negations; `repeatable` options collect
- * every value into a list.
- */
-export function parse<T = Record<string, any>>(tool: string, def: ArgsDef, argv: string[], repeatable: string[] = []): T & { _: string[] } {
-  checkOptions(tool, def, argv);
-  const out = parseArgs(argv, def) as Record<string, any>;
-  for (const [name, a] of Object.entries(def)) {
-    if (name.startsWith("no-") && a.type === "boolean") {
-      const shorts = aliases(a).map((x) => `-${x}`);
-      out[name] = argv.some((t) => t === `--${name}` || shorts.includes(t)) || undefined;
-    }
-  }
-  for (const name of repeatable) out[name] = valuesOf(def, argv, name);
-  return out as T & { _: string[] };
+  return out;
 }
 
 /** citty's usage text without colour codes: help is read in pipes and logs as often as on a tty. */
@@ -106,7 +133,8 @@ export async function usage(cmd: CommandDef<any>, parent?: CommandDef<any>): Pro
   return (await renderUsage(cmd, parent)).replace(/\x1b\[[0-9;]*m/g, "") + "\n";
 }
 
+/** True when argv (before any `--`) asks for help. */
 export function wantsHelp(argv: string[]): boolean {
   const end = argv.indexOf("--");
-  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === "--help" || a === "-h");
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === "--help" || a === "-h" || a === "-help");
 }

@@ -1,34 +1,49 @@
-// Files nvct writes for others to read (specs, engine configs, config.json) appear whole or not
-// at all: a new file beside the target, synced, then renamed over it. A failure leaves the old
-// file as it was. The new file keeps the old one's mode and owner (a 0600 containerd config
-// with registry credentials stays 0600); a symlinked target is written where the link points.
+// Files nvct writes for others to read (specs, engine configs, config.json, its cache) appear whole
+// or not at all: a new file beside the target, synced, then renamed over it. A failure leaves the
+// old file as it was and no temporary file. The new file keeps the old one's mode and owner (a
+// 0600 containerd config with registry credentials stays 0600); a symlinked target is written
+// where the link points, unless followLink is false (then a link there is refused).
 import { closeSync, fchownSync, fsyncSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { NvctError } from "./errors";
+import { NvctError, type ErrorCode } from "./errors";
 
-export function writeAtomic(file: string, text: string, code = "config"): void {
+export interface WriteOptions {
+  /** The mode of a new file (default 0644). */
+  mode?: number;
+  /** Write where a symlink at the target points (default true). */
+  followLink?: boolean;
+}
+
+export function writeAtomic(file: string, text: string | Uint8Array, code: ErrorCode = "config", o: WriteOptions = {}): void {
   let target = file;
-  let mode = 0o644;
+  let mode = o.mode ?? 0o644;
   let owner: [number, number] | null = null;
+  let link = false;
+  try {
+    link = lstatSync(file).isSymbolicLink();
+  } catch {}
+  if (link && o.followLink === false) throw new NvctError(code, `failed to write \`${file}\`: it is a symlink`);
   try {
     target = realpathSync(file);
     const st = statSync(target);
+    if (!st.isFile()) throw new NvctError(code, `failed to write \`${file}\`: not a regular file`);
     mode = st.mode & 0o7777;
     owner = [st.uid, st.gid];
-  } catch {
-    let link = false;
-    try {
-      link = lstatSync(file).isSymbolicLink();
-    } catch {}
+  } catch (e) {
+    if (e instanceof NvctError) throw e;
     if (link) throw new NvctError(code, `failed to write \`${file}\`: it is a symlink to a missing file`);
-    mkdirSync(dirname(file), { recursive: true });
+    try {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+    } catch (err) {
+      throw new NvctError(code, `failed to write \`${file}\`: ${(err as NodeJS.ErrnoException).code ?? err}`, err);
+    }
   }
   const dir = dirname(target);
   const tmp = join(dir, `.${basename(target)}.nvct-${process.pid}-${Math.random().toString(36).slice(2)}`);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, "wx", mode); // O_CREAT|O_EXCL: never through someone's symlink
-    const buf = Buffer.from(text);
+    const buf = typeof text === "string" ? Buffer.from(text) : text;
     for (let n = 0; n < buf.length; ) n += writeSync(fd, buf, n);
     if (owner) fchownSync(fd, owner[0], owner[1]);
     fsyncSync(fd);

@@ -6,12 +6,14 @@ export interface Io {
   stderr(s: string): void;
   /** Reads all of standard input (the OCI state for hooks). */
   stdin(): string;
+  /** Standard error is a terminal (the Go tools print their logs differently there). */
+  stderrIsTty?(): boolean;
 }
 
 export type Env = Record<string, string | undefined>;
 
 /** A tool entry point: argv without the program name; resolves to the exit status. */
-export type Tool = (argv: string[], env: Env, io: Io, argv0?: string) => Promise<number>;
+export type ToolMain = (argv: string[], env: Env, io: Io, argv0?: string) => Promise<number>;
 
 /**
  * Writes all of s to a file descriptor. Not process.stdout: in a compiled Bun binary its first
@@ -32,6 +34,7 @@ export const processIo: Io = {
   stdout: (s) => writeAll(1, s),
   stderr: (s) => writeAll(2, s),
   stdin: () => readFileSync(0, "utf8"),
+  stderrIsTty: () => require("node:tty").isatty(2),
 };
 
 /** An Io that records what a tool printed, for tests. */

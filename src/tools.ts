@@ -1,11 +1,15 @@
 // The tools the binary answers to, by invocation name; each loaded only when invoked.
-import type { Tool } from "./io";
+import type { ToolMain } from "./io";
 
-export const TOOLS: Record<string, () => Promise<Tool>> = {
-  "nvidia-container-cli": async () => (await import("./cmd/cli")).cli,
-  "nvidia-container-runtime-hook": async () => (await import("./cmd/hook")).hook,
+const hook = async () => (await import("./cmd/hook")).hook;
+
+export const TOOLS: Record<string, () => Promise<ToolMain>> = {
+  "nvidia-container-cli": async () => (await import("./cmd/cli/index")).cli,
+  "nvidia-container-runtime-hook": hook,
+  // The reference packages the hook under this name too (its podman hooks JSON calls it).
+  "nvidia-container-toolkit": hook,
   "nvidia-container-runtime": async () => (await import("./cmd/runtime")).runtime,
-  "nvidia-ctk": async () => (await import("./cmd/ctk")).ctk,
+  "nvidia-ctk": async () => (await import("./cmd/ctk/index")).ctk,
   "nvidia-cdi-hook": async () => (await import("./cmd/cdihook")).cdiHook,
 };
 

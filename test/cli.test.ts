@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanCompiledLibraries, FOUR_H100, MIG_ON_ONE, THREE_MIXED, type Scenario } from "./fake/driver";
-import { BIN, fakeDriver, inFakeHost } from "./helpers";
+import { cleanCompiledLibraries, FOUR_H100, MIG_ON_ONE, migMinor, THREE_MIXED, type Scenario } from "./fake/driver";
+import { BIN, fakeDriver, inFakeHost } from "./setup";
 
 const CLI = join(BIN, "nvidia-container-cli");
 const GOLDEN = join(import.meta.dir, "golden");
@@ -19,14 +19,14 @@ afterAll(() => {
   cleanCompiledLibraries();
 });
 
-/** Compares with test/golden/<name>; UPDATE_GOLDEN=1 rewrites the file instead. */
+/** Compares with test/golden/<name>; a missing file fails. UPDATE_GOLDEN=1 rewrites it (then review the diff). */
 function golden(name: string, got: string) {
   const file = join(GOLDEN, name);
-  if (process.env.UPDATE_GOLDEN === "1" || !existsSync(file)) {
-    if (process.env.CI) throw new Error(`golden file ${name} is missing`);
+  if (process.env.UPDATE_GOLDEN === "1") {
     mkdirSync(GOLDEN, { recursive: true });
     writeFileSync(file, got);
   }
+  if (!existsSync(file)) throw new Error(`golden file ${name} is missing (UPDATE_GOLDEN=1 writes it)`);
   expect(got).toBe(readFileSync(file, "utf8"));
 }
 
@@ -34,7 +34,7 @@ const COMMANDS: [string, string[]][] = [
   ["info", ["info"]],
   ["info-csv", ["info", "--csv"]],
   ["list", ["list"]],
-  ["list-d", ["list", "-d"]],
+  ["list-d-all", ["list", "-d", "all"]],
   ["list-l-compat32", ["list", "-l", "--compat32"]],
   ["list-b-i-f", ["list", "-b", "-i", "-f"]],
 ];
@@ -58,8 +58,9 @@ describe("info and list, golden", () => {
   }
 
   test("list -d selects devices: a GPU by index, one by bus id, a MIG device", () => {
+    // In the order given, as the reference lists them.
     const r = inFakeHost(fakes["three-mixed"].dir, [CLI, "list", "--device=2,0000:3b:00.0"]);
-    expect(r.stdout).toBe("/dev/nvidiactl\n/dev/nvidia-uvm\n/dev/nvidia-uvm-tools\n/dev/nvidia-modeset\n/dev/nvidia1\n/dev/nvidia3\n");
+    expect(r.stdout).toBe("/dev/nvidiactl\n/dev/nvidia-uvm\n/dev/nvidia-uvm-tools\n/dev/nvidia-modeset\n/dev/nvidia3\n/dev/nvidia1\n");
     const m = inFakeHost(fakes["mig-on-one"].dir, [CLI, "list", "-d", "0:1"]);
     expect(m.stdout.split("\n").slice(4)).toEqual([
       "/dev/nvidia0",
@@ -71,35 +72,85 @@ describe("info and list, golden", () => {
     ]);
   });
 
+  test("list -d all on a MIG host: each MIG device's GI and CI access files, then their nodes", () => {
+    const r = inFakeHost(fakes["mig-on-one"].dir, [CLI, "list", "-d", "all"]);
+    expect(r.stderr).toBe("");
+    const m = MIG_ON_ONE.gpus[0].migs!;
+    expect(r.stdout.split("\n").slice(4)).toEqual([
+      "/dev/nvidia0",
+      "/dev/nvidia1",
+      ...m.flatMap((x) => [
+        `/proc/driver/nvidia/capabilities/gpu0/mig/gi${x.gi}/access`,
+        `/proc/driver/nvidia/capabilities/gpu0/mig/gi${x.gi}/ci${x.ci}/access`,
+        `/dev/nvidia-caps/nvidia-cap${migMinor(0, x.gi)}`,
+        `/dev/nvidia-caps/nvidia-cap${migMinor(0, x.gi, x.ci)}`,
+      ]),
+      "",
+    ]);
+  });
+
+  test("list -d all --mig-config=all: the config file and its node, then per MIG-capable GPU its capability directory, /dev/nvidia-caps and every node mig-minors lists for it", () => {
+    const r = inFakeHost(fakes["mig-on-one"].dir, [CLI, "list", "-d", "all", "--mig-config=all"]);
+    expect(r.stderr).toBe("");
+    const every = (gpu: number) => Array.from({ length: 15 }, (_, gi) => [migMinor(gpu, gi), ...Array.from({ length: 8 }, (_, ci) => migMinor(gpu, gi, ci))]).flat().map((n) => `/dev/nvidia-caps/nvidia-cap${n}`);
+    expect(r.stdout.split("\n").slice(6)).toEqual([
+      "/proc/driver/nvidia/capabilities/mig/config",
+      "/dev/nvidia-caps/nvidia-cap1",
+      "/proc/driver/nvidia/capabilities/gpu0",
+      "/dev/nvidia-caps",
+      ...every(0),
+      "/proc/driver/nvidia/capabilities/gpu1",
+      "/dev/nvidia-caps",
+      ...every(1),
+      "",
+    ]);
+  });
+
+  test("list on a GPU without MIG (Turing, GeForce): no MIG lines whatever is asked", () => {
+    const r = inFakeHost(fakes["three-mixed"].dir, [CLI, "list", "-d", "1,2", "--mig-monitor=all"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("/dev/nvidiactl\n/dev/nvidia-uvm\n/dev/nvidia-uvm-tools\n/dev/nvidia-modeset\n/dev/nvidia1\n/dev/nvidia3\n/proc/driver/nvidia/capabilities/mig/monitor\n/dev/nvidia-caps/nvidia-cap2\n");
+  });
+
   test("the same paths exist on the host they name", () => {
     const r = inFakeHost(fakes["mig-on-one"].dir, ["sh", "-c", `${CLI} list | xargs ls -d >/dev/null && echo all-exist`]);
     expect(r.stdout).toBe("all-exist\n");
   });
 });
 
-describe("errors", () => {
+describe("errors: libnvidia-container's words and statuses", () => {
+  const TRY = "Try `nvidia-container-cli --help' or `nvidia-container-cli --usage' for more information.\n";
   const cases: [string, string[], number, string][] = [
-    ["unknown option", ["--bogus", "info"], 64, "nvidia-container-cli: unrecognized option '--bogus'"],
-    ["unknown short option", ["-z", "info"], 64, "nvidia-container-cli: invalid option -- 'z'"],
-    ["unknown command", ["frobnicate"], 64, "nvidia-container-cli: unknown command `frobnicate`"],
-    ["no command", [], 64, "USAGE nvidia-container-cli [OPTIONS] info|list"],
-    ["relative root", ["--root=driver", "info"], 64, "invalid root `driver`: must be an absolute path"],
-    ["missing root", ["--root", "/nonexistent/driver", "info"], 64, "invalid root `/nonexistent/driver`: no such directory"],
-    ["root is a file", ["-r", "/etc/hostname", "info"], 64, "invalid root `/etc/hostname`: not a directory"],
-    ["bad user", ["--user=root", "info"], 64, "invalid user `root`: want UID[:GID]"],
-    ["missing ldcache", ["--ldcache=/nonexistent/ld.so.cache", "info"], 1, "failed to open `/nonexistent/ld.so.cache`: ENOENT"],
-    ["ldcache that is not one", ["-l", "/etc/hostname", "info"], 1, "`/etc/hostname`: invalid ld.so.cache"],
-    ["root option without value", ["info", "--root"], 64, "nvidia-container-cli: unrecognized option '--root'"],
-    ["info option to list", ["list", "--csv"], 64, "unrecognized option '--csv'"],
-    ["extra operand", ["info", "extra"], 64, "unexpected argument `extra`"],
-    ["unknown device", ["list", "-d", "7"], 1, "nvidia-container-cli: device error: unknown device `7`"],
-    ["malformed device", ["list", "--device=GPU-"], 1, "nvidia-container-cli: device error: invalid device id `GPU-`"],
-    ["mig-config other than all", ["list", "--mig-config=0"], 64, "invalid --mig-config `0`: only `all` is supported"],
+    ["unknown option", ["--bogus", "info"], 1, "nvidia-container-cli: unrecognized option '--bogus'\n" + TRY],
+    ["unknown short option", ["-z", "info"], 1, "nvidia-container-cli: invalid option -- 'z'\n" + TRY],
+    ["unknown command", ["frobnicate"], 1, "nvidia-container-cli: unknown command `frobnicate`\n" + TRY],
+    ["relative root", ["--root=driver", "info"], 1, "nvidia-container-cli: invalid root `driver`: must be an absolute path\n" + TRY],
+    ["missing root", ["--root", "/nonexistent/driver", "info"], 1, "nvidia-container-cli: invalid root `/nonexistent/driver`: no such directory\n" + TRY],
+    ["root is a file", ["-r", "/etc/hostname", "info"], 1, "nvidia-container-cli: invalid root `/etc/hostname`: not a directory\n" + TRY],
+    ["bad user", ["--user=root", "info"], 1, "nvidia-container-cli: invalid user `root`: want UID[:GID]\n" + TRY],
+    ["missing ldcache", ["--ldcache=/nonexistent/ld.so.cache", "info"], 1, "nvidia-container-cli: initialization error: failed to open `/nonexistent/ld.so.cache`: ENOENT\n"],
+    ["ldcache that is not one", ["-l", "/etc/hostname", "info"], 1, "nvidia-container-cli: initialization error: `/etc/hostname`: invalid ld.so.cache: missing `glibc-ld.so.cache1.1` header\n"],
+    ["a global option after the command", ["info", "--root"], 1, "nvidia-container-cli: unrecognized option '--root'\n" + TRY],
+    ["info's option to list", ["list", "--csv"], 1, "nvidia-container-cli: unrecognized option '--csv'\n" + TRY],
+    ["extra operand", ["info", "extra"], 1, "nvidia-container-cli: unexpected argument `extra`\n" + TRY],
+    ["unknown device", ["list", "-d", "7"], 1, "nvidia-container-cli: device error: unknown device `7`\n"],
+    ["malformed device", ["list", "--device=GPU-"], 1, "nvidia-container-cli: device error: invalid device id `GPU-`\n"],
+    ["list -d none: no such device, as the reference says", ["list", "-d", "none"], 1, "nvidia-container-cli: device error: unknown device `none`\n"],
+    ["list -d without ids", ["list", "-d"], 1, "nvidia-container-cli: option requires an argument -- 'd'\n" + TRY],
+    ["mig-config other than all", ["list", "-d", "all", "--mig-config=0"], 1, "nvidia-container-cli: device error: invalid --mig-config `0`: only `all` is supported\n"],
   ];
   test.each(cases)("%s", (_d, argv, status, msg) => {
     const r = inFakeHost(fakes["three-mixed"].dir, [CLI, ...argv]);
-    expect(r.stdout + r.stderr).toContain(msg);
+    expect(r.stderr).toBe(msg);
+    expect(r.stdout).toBe("");
     expect(r.status).toBe(status);
+  });
+
+  test("no command: the usage, on stderr, status 1", () => {
+    const r = inFakeHost(fakes["three-mixed"].dir, [CLI]);
+    expect(r.stderr).toStartWith("NVIDIA container command-line utility (nvct)");
+    expect(r.stdout).toBe("");
+    expect(r.status).toBe(1);
   });
 
   test("no driver: initialization error naming libnvidia-ml", () => {
@@ -140,6 +191,6 @@ describe("errors", () => {
     expect(h.stdout).toContain("--compat32");
     expect(h.status).toBe(0);
     const v = inFakeHost(fakes["four-h100"].dir, [CLI, "--version"]);
-    expect(v.stdout).toMatch(/^nvct version \d+\.\d+\.\d+\ncommit: \S+\n$/);
+    expect(v.stdout).toMatch(/^cli-version: \d+\.\d+\.\d+\nlib-version: \d+\.\d+\.\d+\nbuild revision: \S+\nbuild platform: x86_64\n$/);
   });
 });

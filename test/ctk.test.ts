@@ -1,54 +1,68 @@
-// nvidia-ctk cdi generate / list and nvidia-cdi-hook's arguments, on the fake driver.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+// nvidia-ctk cdi generate / list, system, nvidia-cdi-hook's hooks and arguments, and the tools'
+// versions and messages as scripts read them, on the fake driver.
+import { describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanCompiledLibraries, MIG_ON_ONE } from "./fake/driver";
-import { BIN, fakeDriver, inFakeHost } from "./helpers";
+import { MIG_ON_ONE } from "./fake/driver";
 import { validate } from "./schema";
+import { BIN, inFakeHost, scene } from "./setup";
 
 const CTK = join(BIN, "nvidia-ctk");
-let fake: ReturnType<typeof fakeDriver>;
-let work: string;
-beforeAll(() => {
-  fake = fakeDriver(MIG_ON_ONE, "ctk");
-  work = mkdtempSync(join(tmpdir(), "nvct-ctk-"));
-}, 180_000);
-afterAll(() => {
-  fake.remove();
-  rmSync(work, { recursive: true, force: true });
-  cleanCompiledLibraries();
-});
+const HOOK = join(BIN, "nvidia-cdi-hook");
+const S = scene("ctk", { mig: MIG_ON_ONE });
 
 function generate(args: string[], driverRoot = false) {
-  const r = inFakeHost(fake.dir, [CTK, "cdi", "generate", ...args], { driverRoot });
+  const r = inFakeHost(S.driver(), [CTK, "cdi", "generate", ...args], { driverRoot });
   return { ...r, spec: r.status === 0 && args.includes("json") ? JSON.parse(r.stdout) : null };
 }
 
+/** One logrus line at level, whose message is msg. */
+const logrus = (level: string, msg: string) => new RegExp(`^time="\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ" level=${level} msg=${JSON.stringify(msg).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\n$`);
+
+const g0 = MIG_ON_ONE.gpus[0];
+const g1 = MIG_ON_ONE.gpus[1];
+
 describe("nvidia-ctk cdi generate", () => {
-  test("a device per GPU, per MIG device, and all; valid against the CDI schema; minimum version", () => {
+  test("a device per GPU and MIG device, by index and UUID, and all; valid against the CDI schema; the newest toolkit's hooks", () => {
     const r = generate(["--format", "json"]);
     expect(r.stderr).toBe("");
     expect(validate(r.spec, "cdi/schema.json")).toEqual([]);
     expect(r.spec.cdiVersion).toBe("0.5.0");
     expect(r.spec.kind).toBe("nvidia.com/gpu");
-    expect(r.spec.devices.map((d: any) => d.name)).toEqual(["0", "0:0", "0:1", "1", "all"]);
-    expect(r.spec.devices[2].containerEdits.deviceNodes.map((n: any) => n.path)).toEqual(["/dev/nvidia0", "/dev/nvidia-caps/nvidia-cap21", "/dev/nvidia-caps/nvidia-cap22"]);
+    expect(r.spec.devices.map((d: any) => d.name)).toEqual(["0", g0.uuid, "0:0", g0.migs![0].uuid, "0:1", g0.migs![1].uuid, "1", g1.uuid, "all"]);
+    expect(r.spec.devices[4].containerEdits.deviceNodes.map((n: any) => n.path)).toEqual(["/dev/nvidia0", "/dev/nvidia-caps/nvidia-cap21", "/dev/nvidia-caps/nvidia-cap22"]);
     const common = r.spec.containerEdits;
+    expect(common.env).toEqual(["NVIDIA_CTK_LIBCUDA_DIR=/usr/lib/x86_64-linux-gnu", "NVIDIA_VISIBLE_DEVICES=void"]);
     expect(common.deviceNodes.map((n: any) => n.path)).toEqual(["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia-modeset"]);
     expect(common.mounts).toContainEqual({ hostPath: "/usr/lib/x86_64-linux-gnu/libcuda.so.550.54.14", containerPath: "/usr/lib/x86_64-linux-gnu/libcuda.so.550.54.14", options: ["ro", "nosuid", "nodev", "rbind", "rprivate"] });
-    expect(common.hooks.map((h: any) => h.args.slice(0, 2))).toEqual([["nvidia-cdi-hook", "create-symlinks"], ["nvidia-cdi-hook", "update-ldcache"]]);
+    expect(common.mounts).toContainEqual({ hostPath: "/run/nvidia-persistenced/socket", containerPath: "/run/nvidia-persistenced/socket", options: ["nosuid", "nodev", "noexec", "rbind", "rprivate"] });
+    expect(common.hooks.map((h: any) => h.args[1])).toEqual(["create-symlinks", "enable-cuda-compat", "update-ldcache", "disable-device-node-modification", "update-application-profile"]);
     expect(common.hooks[0].args).toContain("libcuda.so.1::/usr/lib/x86_64-linux-gnu/libcuda.so");
-    for (const h of common.hooks) expect(h.env).toEqual(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]);
+    expect(common.hooks[1].args).toEqual(["nvidia-cdi-hook", "enable-cuda-compat", "--host-driver-version=550.54.14"]);
+    expect(common.hooks[2].args).toEqual(["nvidia-cdi-hook", "update-ldcache", "--folder", "/usr/lib/x86_64-linux-gnu", "--folder", "/usr/lib/i386-linux-gnu"]);
+    for (const h of common.hooks) expect(h).toMatchObject({ hookName: "createContainer", path: "/usr/bin/nvidia-cdi-hook", env: ["NVIDIA_CTK_DEBUG=false"] });
   });
 
-  test("uuid and type-index names; vendor and class", () => {
+  test("strategies, vendor and class; --no-all-device; --device-id", () => {
     const u = generate(["--format", "json", "--device-name-strategy", "uuid", "--vendor", "example.com", "--class", "accel"]);
     expect(u.spec.kind).toBe("example.com/accel");
-    expect(u.spec.devices.map((d: any) => d.name)).toEqual([MIG_ON_ONE.gpus[0].uuid, ...MIG_ON_ONE.gpus[0].migs!.map((m) => m.uuid), MIG_ON_ONE.gpus[1].uuid, "all"]);
+    expect(u.spec.devices.map((d: any) => d.name)).toEqual([g0.uuid, ...g0.migs!.map((m) => m.uuid), g1.uuid, "all"]);
     expect(u.spec.cdiVersion).toBe("0.3.0");
-    const t = generate(["--format", "json", "--device-name-strategy", "type-index"]);
-    expect(t.spec.devices.map((d: any) => d.name)).toEqual(["gpu0", "mig0:0", "mig0:1", "gpu1", "all"]);
+    const t = generate(["--format", "json", "--device-name-strategy=type-index", "--no-all-device"]);
+    expect(t.spec.devices.map((d: any) => d.name)).toEqual(["gpu0", "mig0:0", "mig0:1", "gpu1"]);
+    const one = generate(["--format", "json", "--device-name-strategy=index", "--device-id", "1"]);
+    expect(one.spec.devices.map((d: any) => d.name)).toEqual(["1", "all"]);
+    const none = generate(["--format", "json", "--device-id", "none"]);
+    expect(none.spec.devices).toEqual([{ name: "none", containerEdits: { env: ["NVCT_EMPTY_DEVICE="] } }]);
+  });
+
+  test("--disable-hook, --enable-hook, --ldconfig-path", () => {
+    const r = generate(["--format", "json", "--disable-hook", "enable-cuda-compat", "--disable-hook=update-application-profile", "--enable-hook", "chmod", "--ldconfig-path", "/sbin/ldconfig.real"]);
+    expect(r.spec.containerEdits.hooks.map((h: any) => h.args[1])).toEqual(["create-symlinks", "update-ldcache", "disable-device-node-modification"]);
+    expect(r.spec.containerEdits.hooks[1].args.slice(2, 4)).toEqual(["--ldconfig-path", "/sbin/ldconfig.real"]);
+    const none = generate(["--format", "json", "--disable-hook", "all"]);
+    expect(none.spec.containerEdits.hooks).toEqual([]);
   });
 
   test("a driver root: host paths under it, container paths without it", () => {
@@ -59,102 +73,183 @@ describe("nvidia-ctk cdi generate", () => {
   });
 
   test("--output: YAML written atomically, readable by cdi list", () => {
-    const out = join(work, "cdi", "nvidia.yaml");
-    const r = generate(["--output", out]);
+    const dir = S.dir("cdi");
+    const out = join(dir, "nvidia.yaml");
+    const r = generate(["--output", out, "--device-name-strategy", "index"]);
     expect(r.status).toBe(0);
-    expect(readdirSync(join(work, "cdi"))).toEqual(["nvidia.yaml"]);
-    const spec = Bun.YAML.parse(readFileSync(out, "utf8"));
-    expect(validate(spec, "cdi/schema.json")).toEqual([]);
-    const l = inFakeHost(fake.dir, [CTK, "cdi", "list", "--spec-dir", join(work, "cdi")]);
+    expect(readdirSync(dir)).toEqual(["nvidia.yaml"]);
+    expect(validate(Bun.YAML.parse(readFileSync(out, "utf8")), "cdi/schema.json")).toEqual([]);
+    const l = inFakeHost(S.driver(), [CTK, "cdi", "list", "--spec-dir", dir]);
     expect(l.stdout).toBe(["0", "0:0", "0:1", "1", "all"].map((n) => `nvidia.com/gpu=${n}\n`).join(""));
   });
 
   const bad: [string, string[], string][] = [
-    ["format", ["--format", "toml"], "invalid --format `toml`"],
-    ["strategy", ["--device-name-strategy", "serial"], "invalid --device-name-strategy `serial`"],
-    ["mode", ["--mode", "wsl"], "unsupported --mode `wsl`"],
-    ["vendor", ["--vendor", "Nvidia"], "invalid --vendor `Nvidia`"],
-    ["relative driver root", ["--driver-root", "driver"], "invalid --driver-root `driver`"],
-    ["missing driver root", ["--driver-root", "/nonexistent"], "failed to generate the CDI spec"],
-    ["unknown flag", ["--bogus"], "unrecognized option '--bogus'"],
+    ["format", ["--format", "toml"], "invalid --format `toml`: want yaml or json"],
+    ["strategy", ["--device-name-strategy", "serial"], "invalid --device-name-strategy `serial`: want index, uuid or type-index"],
+    ["mode", ["--mode", "warp"], "invalid --mode `warp`: want auto, nvml, csv, wsl, management, imex, gds, mofed, nvswitch, gdrcopy"],
+    ["vendor", ["--vendor", "Nvidia"], "invalid --vendor `Nvidia`: want a domain such as nvidia.com"],
+    ["relative driver root", ["--driver-root", "driver"], "invalid --driver-root `driver`: want an absolute path"],
+    ["missing driver root", ["--driver-root", "/nonexistent"], "failed to open `/nonexistent/etc/ld.so.cache`: ENOENT"],
+    ["unknown flag", ["--bogus"], "flag provided but not defined: -bogus"],
+    ["a device that is not there", ["--device-id", "5"], "unknown device `5`"],
   ];
-  test.each(bad)("rejects a bad %s, naming it", (_d, args, msg) => {
-    const out = join(work, "bad", "x.yaml");
-    const r = generate([...args, "--output", out]);
-    expect(r.stderr).toContain(msg);
-    expect(r.status).not.toBe(0);
-    expect(existsSync(join(work, "bad")) && readdirSync(join(work, "bad")).length > 0).toBe(false);
+  test.each(bad)("rejects a bad %s: one logrus error line naming it, status 1, nothing written", (_d, args, msg) => {
+    const dir = S.dir("bad");
+    const r = generate([...args, "--output", join(dir, "x.yaml")]);
+    expect(r.stderr).toMatch(logrus("error", msg));
+    expect(r.stdout).toBe("");
+    expect(r.status).toBe(1);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
 
 describe("nvidia-ctk system", () => {
-  test("create-device-nodes --control-devices, then create-dev-char-symlinks, under a dev root", () => {
-    const root = join(work, "devroot");
-    require("node:fs").mkdirSync(join(root, "dev"), { recursive: true });
-    const r = inFakeHost(fake.dir, ["sh", "-c", `${CTK} system create-device-nodes --control-devices --dev-root ${root} && ${CTK} system create-dev-char-symlinks --dev-root ${root} && stat -c '%n %t:%T' ${root}/dev/nvidia* && ls -l ${root}/dev/char | awk 'NR>1 {print $9, $11}'`]);
+  test("create-device-nodes --control-devices makes them 0666 whatever the umask; create-dev-char-symlinks links them", () => {
+    const root = S.dir("devroot");
+    mkdirSync(join(root, "dev"));
+    const r = inFakeHost(S.driver(), ["sh", "-c", `umask 077 && ${CTK} system create-device-nodes --control-devices --dev-root ${root} && ${CTK} system create-dev-char-symlinks --dev-root ${root} && stat -c '%n %t:%T %a' ${root}/dev/nvidia* && ls -l ${root}/dev/char | awk 'NR>1 {print $9, $11}'`]);
     expect(r.stderr).toBe("");
     expect(r.stdout.split("\n").filter(Boolean).map((l) => l.replace(root, "R"))).toEqual([
-      "R/dev/nvidia-modeset c3:fe", "R/dev/nvidia-uvm 1fe:0", "R/dev/nvidia-uvm-tools 1fe:1", "R/dev/nvidiactl c3:ff",
+      "R/dev/nvidia-modeset c3:fe 666", "R/dev/nvidia-uvm 1fe:0 666", "R/dev/nvidia-uvm-tools 1fe:1 666", "R/dev/nvidiactl c3:ff 666",
       "195:254 ../nvidia-modeset", "195:255 ../nvidiactl", "510:0 ../nvidia-uvm", "510:1 ../nvidia-uvm-tools",
     ]);
   });
 
   test("create-device-nodes without --control-devices says what is missing", () => {
-    const r = inFakeHost(fake.dir, [CTK, "system", "create-device-nodes"]);
-    expect(r.stderr).toContain("use --control-devices");
-    expect(r.status).toBe(2);
+    const r = inFakeHost(S.driver(), [CTK, "system", "create-device-nodes"]);
+    expect(r.stderr).toMatch(logrus("error", "create-device-nodes: nothing to do (use --control-devices)"));
+    expect(r.status).toBe(1);
   });
 });
 
-describe("nvidia-cdi-hook arguments", () => {
+describe("nvidia-cdi-hook", () => {
   const bad: [string, string[], string][] = [
-    ["unknown hook", ["frob"], "unknown hook `frob`"],
-    ["link without ::", ["create-symlinks", "--link", "libcuda.so.1"], "invalid --link `libcuda.so.1`"],
-    ["relative link", ["create-symlinks", "--link", "a::b"], "invalid --link `a::b`"],
-    ["relative folder", ["update-ldcache", "--folder", "lib"], "invalid --folder `lib`"],
-    ["bad mode", ["chmod", "--mode", "rwx", "--path", "/dev/x"], "invalid --mode `rwx`"],
+    ["link without ::", ["create-symlinks", "--link", "libcuda.so.1"], "invalid --link `libcuda.so.1`: want TARGET::/ABSOLUTE/LINK"],
+    ["relative link", ["create-symlinks", "--link", "a::b"], "invalid --link `a::b`: want TARGET::/ABSOLUTE/LINK"],
+    ["relative folder", ["update-ldcache", "--folder", "lib"], "invalid --folder `lib`: want an absolute container path"],
+    ["bad mode", ["chmod", "--mode", "rwx", "--path", "/dev/x"], "invalid --mode `rwx`: want octal"],
     ["no path", ["chmod", "--mode", "755"], "chmod: missing --path"],
+    ["unknown flag of a hook", ["chmod", "--bogus"], "flag provided but not defined: -bogus"],
   ];
-  test.each(bad)("%s", (_d, args, msg) => {
-    const r = inFakeHost(fake.dir, [join(BIN, "nvidia-cdi-hook"), ...args]);
-    expect(r.stderr).toContain(msg);
-    expect(r.status).toBe(2);
+  test.each(bad)("%s: one logrus error line, status 1", (_d, args, msg) => {
+    const r = inFakeHost(S.driver(), [HOOK, ...args]);
+    expect(r.stderr).toMatch(logrus("error", msg));
+    expect(r.stdout).toBe("");
+    expect(r.status).toBe(1);
   });
 
-  test("--help on every tool", () => {
-    for (const argv of [[CTK, "--help"], [CTK, "cdi", "generate", "--help"], [join(BIN, "nvidia-cdi-hook"), "--help"], [join(BIN, "nvidia-cdi-hook"), "chmod", "--help"], [join(BIN, "nvidia-container-runtime-hook"), "--help"]]) {
-      const r = inFakeHost(fake.dir, argv);
-      expect(r.status).toBe(0);
-      expect(r.stdout).toContain("USAGE");
-    }
+  test("a hook this version does not know: a warning, status 0 (a newer toolkit's spec still starts)", () => {
+    const r = inFakeHost(S.driver(), [HOOK, "create-soname-symlinks", "--folder", "/usr/lib"]);
+    expect(r.stderr).toMatch(logrus("warning", "Unsupported CDI hook: create-soname-symlinks"));
+    expect(r.status).toBe(0);
   });
-});
 
-describe("nvidia-cdi-hook in a hostile root", () => {
-  test("links and the ld cache land inside the root whatever its symlinks say; an image's file is kept", () => {
-    const { mkdirSync, symlinkSync, writeFileSync, readlinkSync, readdirSync: ls, lstatSync } = require("node:fs");
-    const bundle = join(work, "hook-bundle");
+  /** A bundle directory and a hook run against it with the state on stdin. */
+  function hookRun(prepare: (rootfs: string) => void) {
+    const bundle = S.dir("hook-bundle");
     const rootfs = join(bundle, "rootfs");
-    const victim = join(work, "hook-victim");
-    mkdirSync(join(rootfs, "usr"), { recursive: true });
-    mkdirSync(victim, { recursive: true });
-    symlinkSync(victim, join(rootfs, "usr/lib")); // absolute: must mean <rootfs>/<victim>
-    symlinkSync(victim, join(rootfs, "etc"));
-    symlinkSync("/nowhere", join(rootfs, "usr/share"));
-    mkdirSync(join(rootfs, victim), { recursive: true });
+    mkdirSync(rootfs);
+    prepare(rootfs);
     writeFileSync(join(bundle, "config.json"), JSON.stringify({ root: { path: "rootfs" } }));
     const state = JSON.stringify({ pid: process.pid, bundle });
-    const run = (...args: string[]) => require("node:child_process").spawnSync(join(BIN, "nvidia-cdi-hook"), args, { input: state, encoding: "utf8" });
-    const a = run("create-symlinks", "--link", "libcuda.so.550::/usr/lib/libcuda.so.1");
+    return { rootfs, run: (...args: string[]) => spawnSync(HOOK, args, { input: state, encoding: "utf8" }) };
+  }
+
+  test("enable-cuda-compat: the image's compat directory in /etc/ld.so.conf.d when its libcuda is newer than the driver", () => {
+    const newer = hookRun((r) => {
+      mkdirSync(join(r, "usr/local/cuda/compat"), { recursive: true });
+      writeFileSync(join(r, "usr/local/cuda/compat/libcuda.so.580.65.06"), "");
+    });
+    const a = newer.run("enable-cuda-compat", "--host-driver-version=550.54.14");
     expect(a.stderr).toBe("");
-    const b = run("update-ldcache", "--folder", "/usr/lib");
+    expect(a.status).toBe(0);
+    const confs = readdirSync(join(newer.rootfs, "etc/ld.so.conf.d"));
+    expect(confs).toHaveLength(1);
+    expect(confs[0]).toMatch(/^00-compat-[0-9a-f-]{36}\.conf$/);
+    expect(readFileSync(join(newer.rootfs, "etc/ld.so.conf.d", confs[0]), "utf8")).toBe("/usr/local/cuda/compat\n");
+    const older = hookRun((r) => {
+      mkdirSync(join(r, "usr/local/cuda/compat"), { recursive: true });
+      writeFileSync(join(r, "usr/local/cuda/compat/libcuda.so.535.104.05"), "");
+    });
+    expect(older.run("enable-cuda-compat", "--host-driver-version=550.54.14").status).toBe(0);
+    expect(existsSync(join(older.rootfs, "etc/ld.so.conf.d"))).toBe(false);
+  });
+
+  test("update-ldcache --ldconfig-path is taken (nvct writes the cache itself); create-symlinks replaces what is there", () => {
+    const h = hookRun((r) => {
+      mkdirSync(join(r, "usr/lib"), { recursive: true });
+      writeFileSync(join(r, "usr/lib/libfoo.so.1"), readFileSync("/usr/lib/x86_64-linux-gnu/libc.so.6"));
+      writeFileSync(join(r, "usr/lib/libcuda.so"), "the image's file\n");
+    });
+    const a = h.run("update-ldcache", "--ldconfig-path", "/sbin/ldconfig", "--folder", "/usr/lib");
+    expect(a.stderr).toBe("");
+    expect(readFileSync(join(h.rootfs, "etc/ld.so.cache")).includes(Buffer.from("/usr/lib/libfoo.so.1"))).toBe(true);
+    const b = h.run("create-symlinks", "--link", "libcuda.so.1::/usr/lib/libcuda.so");
     expect(b.stderr).toBe("");
-    expect(ls(victim)).toEqual([]);
-    const inside = join(rootfs, victim);
+    expect(readlinkSync(join(h.rootfs, "usr/lib/libcuda.so"))).toBe("libcuda.so.1");
+    expect(readdirSync(join(h.rootfs, "usr/lib")).sort()).toEqual(["libcuda.so", "libfoo.so.1"]);
+  });
+
+  test("links and the ld cache land inside the root whatever its symlinks say", () => {
+    const victim = S.dir("hook-victim");
+    const h = hookRun((rootfs) => {
+      mkdirSync(join(rootfs, "usr"), { recursive: true });
+      symlinkSync(victim, join(rootfs, "usr/lib")); // absolute: must mean <rootfs>/<victim>
+      symlinkSync(victim, join(rootfs, "etc"));
+      symlinkSync("/nowhere", join(rootfs, "usr/share"));
+      mkdirSync(join(rootfs, victim), { recursive: true });
+    });
+    const a = h.run("create-symlinks", "--link", "libcuda.so.550::/usr/lib/libcuda.so.1");
+    expect(a.stderr).toBe("");
+    const b = h.run("update-ldcache", "--folder", "/usr/lib");
+    expect(b.stderr).toBe("");
+    expect(readdirSync(victim)).toEqual([]);
+    const inside = join(h.rootfs, victim);
     expect(readlinkSync(join(inside, "libcuda.so.1"))).toBe("libcuda.so.550");
     expect(lstatSync(join(inside, "ld.so.cache")).isFile()).toBe(true);
-    const c = run("create-symlinks", "--link", "x::/usr/share/x/y");
-    expect(c.stderr).toBe("nvidia-cdi-hook: mount error: `/usr/share` is a symlink that leads nowhere inside the container\n");
+    const c = h.run("create-symlinks", "--link", "x::/usr/share/x/y");
+    expect(c.stderr).toMatch(logrus("error", "`/usr/share` is a symlink that leads nowhere inside the container"));
     expect(c.status).toBe(1);
+  });
+});
+
+describe("versions, names and help, as scripts read them", () => {
+  const versions: [string, string[], RegExp][] = [
+    ["nvidia-ctk --version", [CTK, "--version"], /^NVIDIA Container Toolkit CLI version \d+\.\d+\.\d+\ncommit: \S+\n$/],
+    ["nvidia-ctk -v", [CTK, "-v"], /^NVIDIA Container Toolkit CLI version /],
+    ["nvidia-cdi-hook --version", [HOOK, "--version"], /^NVIDIA CDI Hook version \d+\.\d+\.\d+\ncommit: \S+\n$/],
+    ["nvidia-container-runtime-hook -version", [join(BIN, "nvidia-container-runtime-hook"), "-version"], /^NVIDIA Container Runtime Hook version \d+\.\d+\.\d+\ncommit: \S+\n$/],
+    ["the hook as nvidia-container-toolkit", [join(BIN, "nvidia-container-toolkit"), "--version"], /^NVIDIA Container Runtime Hook version /],
+    ["nvidia-container-cli --version", [join(BIN, "nvidia-container-cli"), "--version"], /^cli-version: \d+\.\d+\.\d+\n/],
+  ];
+  test.each(versions)("%s", (_d, argv, want) => {
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8" });
+    expect(r.stdout).toMatch(want);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+
+  test("nvidia-ctk takes -d/--debug before its command; an unknown command is status 3", () => {
+    expect(spawnSync(CTK, ["-d", "cdi", "list", "--spec-dir", "/nonexistent"], { encoding: "utf8" }).status).toBe(0);
+    expect(spawnSync(CTK, ["--debug", "config", "default"], { encoding: "utf8" }).status).toBe(0);
+    const r = spawnSync(CTK, ["frobnicate"], { encoding: "utf8" });
+    expect(r.stderr).toBe("No help topic for 'frobnicate'\n");
+    expect(r.status).toBe(3);
+  });
+
+  test("the hook installed as nvidia-container-toolkit runs as the hook (podman's hooks JSON calls it so)", () => {
+    const r = spawnSync(join(BIN, "nvidia-container-toolkit"), ["poststart"], { encoding: "utf8" });
+    expect(r.status).toBe(0);
+    const bad = spawnSync(join(BIN, "nvidia-container-toolkit"), ["-frob"], { encoding: "utf8" });
+    expect(bad.stderr).toStartWith("nvidia-container-runtime-hook: flag provided but not defined: -frob\n");
+    expect(bad.status).toBe(2);
+  });
+
+  test("--help on every tool and command", () => {
+    for (const argv of [[CTK, "--help"], [CTK, "cdi", "generate", "--help"], [CTK, "runtime", "configure", "--help"], [CTK, "config", "--help"], [CTK, "system", "--help"], [HOOK, "--help"], [HOOK, "chmod", "--help"], [join(BIN, "nvidia-container-runtime-hook"), "--help"], [join(BIN, "nvidia-container-cli"), "configure", "--help"]]) {
+      const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8" });
+      expect({ argv, status: r.status }).toEqual({ argv, status: 0 });
+      expect(r.stdout).toContain("USAGE");
+    }
   });
 });

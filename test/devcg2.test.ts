@@ -6,8 +6,17 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { allowDevicesV2, attachDeviceProgram, denyAllBut, loadDeviceProgram } from "../src/inject/devcg2";
+import { core, type DeviceRule } from "../src/core";
+import { allowDevicesV2 } from "../src/inject/cgroup";
+import { attachDeviceProgram, loadDeviceProgram } from "../src/sys/bpf";
 import { O_DIRECTORY, O_RDONLY, sys } from "../src/sys/libc";
+
+type Rule = { type: "c" | "b"; major: number; minor: number; access: string };
+const rules = (rs: Rule[]): DeviceRule[] => rs.map((r) => ({ kind: r.type, major: r.major, minor: r.minor, access: r.access }));
+/** The core's prologue for these rules. */
+const prologue = (rs: Rule[]) => core().deviceprogram(rules(rs));
+/** A program that allows only the rules and denies the rest: "runc's", for the tests. */
+const denyAllBut = (rs: Rule[]) => new Uint8Array([...prologue(rs), 0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
 
 const cgroup2 = readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")).find((f) => f[f.indexOf("-") + 1] === "cgroup2")?.[4];
 let work: string;
@@ -47,10 +56,10 @@ describe("cgroup v2 device program", () => {
     const n = (x: string) => join(work, x);
     expect(opens("/dev/null", "/dev/full", n("nvidia0"))).toEqual(["open /dev/null: OK", "open /dev/full: EPERM", `open ${n("nvidia0")}: EPERM`]);
 
-    const undo = allowDevicesV2(sys, cg, [
+    const undo = allowDevicesV2(sys, cg, prologue([
       { type: "c", major: 195, minor: 0, access: "rw" },
       { type: "c", major: 195, minor: 255, access: "rw" },
-    ]);
+    ]));
     expect(opens("/dev/null", "/dev/full", n("nvidia0"), n("nvidiactl"), n("nvidia1"))).toEqual([
       "open /dev/null: OK",
       "open /dev/full: EPERM",
@@ -75,7 +84,7 @@ describe("cgroup v2 device program", () => {
       const pfd = sys.open(parent, O_RDONLY | O_DIRECTORY);
       attachDeviceProgram(sys, pfd, loadDeviceProgram(sys, denyAllBut([{ type: "c", major: 1, minor: 3, access: "rwm" }])), 2);
       const warnings: string[] = [];
-      allowDevicesV2(sys, child, [{ type: "c", major: 195, minor: 0, access: "rw" }], (m) => warnings.push(m))();
+      allowDevicesV2(sys, child, prologue([{ type: "c", major: 195, minor: 0, access: "rw" }]), (m) => warnings.push(m))();
       expect(warnings).toEqual([`1 device program(s) on ancestors of \`${child}\` also apply and may deny the GPUs`]);
       sys.close(pfd);
     } finally {
@@ -88,7 +97,7 @@ describe("cgroup v2 device program", () => {
     const free = join(cgroup2!, `nvct-test-free-${process.pid}`);
     mkdirSync(free);
     try {
-      const undo = allowDevicesV2(sys, free, [{ type: "c", major: 195, minor: 0, access: "rw" }]);
+      const undo = allowDevicesV2(sys, free, prologue([{ type: "c", major: 195, minor: 0, access: "rw" }]));
       // Nothing was attached: a process there still opens any node (an attached prologue alone
       // would deny /dev/full).
       const r = spawnSync("sh", ["-c", `echo $$ > ${free}/cgroup.procs && exec ${probe} open /dev/full`], { encoding: "utf8" });
@@ -99,7 +108,7 @@ describe("cgroup v2 device program", () => {
     }
   });
 
-  test("a bad access letter is an error naming it", () => {
-    expect(() => denyAllBut([{ type: "c", major: 1, minor: 3, access: "rx" }])).toThrow("invalid device access `rx`");
+  test("a bad access letter is an error naming the rule", () => {
+    expect(() => denyAllBut([{ type: "c", major: 1, minor: 3, access: "rx" }])).toThrow("invalid device rule `c 1:3 rx`");
   });
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { cleanCompiledLibraries, MIG_ON_ONE, UVM_MAJOR } from "./fake/driver";
-import { fakeDriver, inFakeHost } from "./helpers";
+import { fakeDriver, inFakeHost } from "./setup";
 
 let fake: ReturnType<typeof fakeDriver>;
 beforeAll(() => {
@@ -26,15 +26,15 @@ const snapshot = () => ({
 });
 
 describe("fake host", () => {
-  test("inside: driver nodes, procfs, libraries in the ld cache, nvidia-smi on PATH", () => {
-    const r = inFakeHost(fake.dir, ["sh", "-c", "stat -c '%n %t:%T' /dev/nvidiactl /dev/nvidia0 /dev/nvidia1 /dev/nvidia-uvm; ls /proc/driver/nvidia/gpus; grep nvidia-uvm /proc/devices; ldconfig -p | grep -c 'libcuda.so.1 '; nvidia-smi"]);
+  test("inside: driver nodes, procfs (16-bit domain names), libraries in the ld cache, nvidia-smi on PATH, daemon sockets under /run", () => {
+    const r = inFakeHost(fake.dir, ["sh", "-c", "stat -c '%n %t:%T' /dev/nvidiactl /dev/nvidia0 /dev/nvidia1 /dev/nvidia-uvm; ls /proc/driver/nvidia/gpus; grep nvidia-uvm /proc/devices; ldconfig -p | grep -c 'libcuda.so.1 '; nvidia-smi; stat -c '%F' /var/run/nvidia-persistenced/socket /run/nvidia-fabricmanager/socket"]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(
       [
         "/dev/nvidiactl c3:ff", "/dev/nvidia0 c3:0", "/dev/nvidia1 c3:1", `/dev/nvidia-uvm ${UVM_MAJOR.toString(16)}:0`,
-        "00000000:10:00.0", "00000000:20:00.0", `${UVM_MAJOR} nvidia-uvm`, "2",
-        "NVIDIA-SMI 550.54.14   fake driver, 2 GPU(s)", "",
+        "0000:10:00.0", "0000:20:00.0", `${UVM_MAJOR} nvidia-uvm`, "2",
+        "NVIDIA-SMI 550.54.14   fake driver, 2 GPU(s)", "socket", "socket", "",
       ].join("\n"),
     );
   });

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { recordingIo } from "../src/io";
 import { main } from "../src/main";
-import { BIN, NVCT } from "./helpers";
+import { BIN, NVCT } from "./paths";
 
 describe("main dispatch", () => {
   const cases: [string, string[], number, string, string][] = [
@@ -11,7 +11,9 @@ describe("main dispatch", () => {
     ["help", ["nvct", "--help"], 0, "stdout", "nvidia-container-cli"],
     ["no tool", ["nvct"], 2, "stderr", "Usage: nvct <tool>"],
     ["unknown tool", ["/usr/bin/nvct", "nvidia-frobnicator"], 2, "stderr", "nvct: unknown tool `nvidia-frobnicator`"],
-    ["tool by link name", ["/usr/bin/nvidia-container-cli", "--version"], 0, "stdout", "nvct version"],
+    ["tool by link name", ["/usr/bin/nvidia-container-cli", "--version"], 0, "stdout", "cli-version: "],
+    ["the hook by its other name", ["/usr/bin/nvidia-container-toolkit", "--version"], 0, "stdout", "NVIDIA Container Runtime Hook version"],
+    ["nvidia-ctk's version", ["nvidia-ctk", "--version"], 0, "stdout", "NVIDIA Container Toolkit CLI version"],
     ["tool as subcommand", ["nvct", "nvidia-container-cli", "--help"], 0, "stdout", "USAGE nvidia-container-cli"],
     ["tool help per command", ["nvidia-container-cli", "info", "--help"], 0, "stdout", "--csv"],
   ];

@@ -1,98 +1,103 @@
-// nvidia-cdi-hook (also `nvidia-ctk hook`): the createContainer hooks a CDI spec names. Each
-// reads the container's state on stdin and works inside its root through the injection engine's
-// own resolution (openat2 RESOLVE_IN_ROOT): no image content can make it write outside the root,
-// and it runs nothing from the image (it writes ld.so.cache itself instead of running ldconfig).
-import { defineCommand, type ArgsDef } from "citty";
-import { parse, usage, wantsHelp } from "../args";
-import type { PlanOp } from "../core";
-import { parseState, readSpec, rootfsOf } from "../discover/container";
-import { NvctError } from "../errors";
+// nvidia-cdi-hook (also `nvidia-ctk hook`): the createContainer hooks CDI specs name, the newest
+// toolkit's set. A hook this version does not know is skipped with a warning, as the reference
+// does, so that specs from newer toolkits still start containers.
+import type { ArgsDef } from "citty";
 import type { Env, Io } from "../io";
-import { VERSION_TEXT } from "../version";
+import { COMMIT, VERSION } from "../version";
+import { logrusLine, noOperands, runTool, type Command, type Context, type Tool } from "./runner";
 
-const HOOKS = {
-  "create-symlinks": {
-    args: { link: { type: "string", description: "TARGET::LINK: create LINK (a container path) pointing at TARGET (repeatable)" } },
-    description: "Create symlinks in the container",
-  },
-  "update-ldcache": {
-    args: { folder: { type: "string", description: "A container folder whose libraries to add to /etc/ld.so.cache (repeatable)" } },
-    description: "Add libraries to the container's ld.so.cache",
-  },
-  chmod: {
-    args: {
-      mode: { type: "string", description: "The mode, in octal (e.g. 755)" },
-      path: { type: "string", description: "A container path (repeatable)" },
+const SPEC = { "container-spec": { type: "string", description: "The OCI state to read instead of stdin (testing)" } } satisfies ArgsDef;
+
+function hookCommand(name: string, description: string, args: ArgsDef, repeatable: string[] = []): Command {
+  return {
+    name,
+    description,
+    args: { ...args, ...SPEC },
+    repeatable,
+    async run(c: Context) {
+      noOperands(c.args);
+      const a = c.args;
+      const { runCdiHook } = await import("../engine/hooks");
+      const { sys } = await import("../sys/libc");
+      const { readFileSync } = await import("node:fs");
+      const stdin = () => (a["container-spec"] && a["container-spec"] !== "-" ? readFileSync(a["container-spec"], "utf8") : c.io.stdin());
+      runCdiHook(
+        {
+          name,
+          links: a.link ?? [],
+          folders: a.folder ?? [],
+          mode: a.mode ?? "",
+          paths: a.path ?? [],
+          hostDriverVersion: a["host-driver-version"] ?? "",
+          hostCudaVersion: a["host-cuda-version"] ?? "",
+          compatRoot: a["cuda-compat-container-root"] ?? "",
+        },
+        stdin,
+        sys,
+        () => {},
+      );
     },
-    description: "Change the mode of paths in the container",
-  },
-} satisfies Record<string, { args: ArgsDef; description: string }>;
-
-type HookName = keyof typeof HOOKS;
-
-/** The hook's operations, from its arguments (validated; every bad value named). */
-export function hookOps(name: HookName, a: Record<string, any>): PlanOp[] {
-  if (name === "create-symlinks") {
-    return (a.link as string[]).map((l) => {
-      const [target, link, ...rest] = l.split("::");
-      if (!target || !link || rest.length || !link.startsWith("/")) throw new NvctError("usage", `invalid --link \`${l}\`: want TARGET::/ABSOLUTE/LINK`);
-      const i = link.lastIndexOf("/");
-      return { op: "symlink", dir: link.slice(0, i) || "/", name: link.slice(i + 1), target };
-    });
-  }
-  if (name === "update-ldcache") {
-    const folders = a.folder as string[];
-    for (const f of folders) if (!f.startsWith("/")) throw new NvctError("usage", `invalid --folder \`${f}\`: want an absolute container path`);
-    return [{ op: "ldcache", entries: [], folders }];
-  }
-  const mode = String(a.mode ?? "");
-  if (!/^[0-7]{1,4}$/.test(mode)) throw new NvctError("usage", mode ? `invalid --mode \`${mode}\`: want octal` : "chmod: missing --mode");
-  const paths = a.path as string[];
-  if (paths.length === 0) throw new NvctError("usage", "chmod: missing --path");
-  for (const p of paths) if (!p.startsWith("/")) throw new NvctError("usage", `invalid --path \`${p}\`: want an absolute container path`);
-  return paths.map((p) => ({ op: "chmod", path: p, mode: parseInt(mode, 8) }));
+  };
 }
 
-const top = defineCommand({
-  meta: { name: "nvidia-cdi-hook", description: "createContainer hooks for CDI specs (nvct)" },
-  subCommands: Object.fromEntries(Object.entries(HOOKS).map(([n, h]) => [n, defineCommand({ meta: { name: n, description: h.description }, args: h.args })])),
-});
+const HOOKS: Record<string, Command> = {
+  "create-symlinks": hookCommand("create-symlinks", "Create symlinks in the container", { link: { type: "string", description: "TARGET::LINK: make LINK (a container path) point at TARGET (repeatable)" } }, ["link"]),
+  "update-ldcache": hookCommand("update-ldcache", "Add the libraries of folders to the container's ld.so.cache (nvct writes it; no ldconfig runs)", {
+    folder: { type: "string", description: "A container folder whose libraries to add (repeatable)" },
+    "ldconfig-path": { type: "string", description: "Accepted for compatibility: nvct runs no ldconfig" },
+  }, ["folder"]),
+  chmod: hookCommand("chmod", "Change the mode of paths in the container", {
+    mode: { type: "string", description: "The mode, in octal (e.g. 755)" },
+    path: { type: "string", description: "A container path (repeatable)" },
+  }, ["path"]),
+  "enable-cuda-compat": hookCommand("enable-cuda-compat", "Use the image's CUDA forward-compatibility libraries when the host driver is older", {
+    "host-driver-version": { type: "string", description: "The host's driver version" },
+    "host-cuda-version": { type: "string", description: "The host's CUDA version" },
+    "cuda-compat-container-root": { type: "string", description: "Where the image keeps them (default /usr/local/cuda/compat)" },
+  }),
+  "disable-device-node-modification": hookCommand("disable-device-node-modification", "Show the container ModifyDeviceFiles: 0 in /proc/driver/nvidia/params", {}),
+  "update-application-profile": hookCommand("update-application-profile", "Write the EGL application profile that names the container's GPUs", {}),
+  noop: hookCommand("noop", "Do nothing", {}),
+};
 
-export async function cdiHook(argv: string[], env: Env, io: Io): Promise<number> {
-  return runHook(argv, env, io, "nvidia-cdi-hook");
+/** The hooks as a command group (nvidia-cdi-hook's root, nvidia-ctk's `hook`). */
+export const HOOK_GROUP: Command = {
+  name: "hook",
+  description: "createContainer hooks for CDI specs",
+  sub: Object.fromEntries(Object.entries(HOOKS).filter(([n]) => n !== "noop").map(([n, h]) => [n, { description: h.description, load: async () => h }])),
+};
+
+const GLOBAL = {
+  debug: { type: "boolean", alias: "d", description: "Enable debug-level logging" },
+  quiet: { type: "boolean", description: "Disable all logging but errors" },
+  version: { type: "boolean", alias: "v", description: "Print the version" },
+} satisfies ArgsDef;
+
+/** How the Go tools print: logrus's text form on stderr (its terminal form on a terminal). */
+export function logrusReport(level: "error" | "warning", msg: string, io: Io): void {
+  if (io.stderrIsTty?.()) {
+    const tag = level === "error" ? "\x1b[31mERRO\x1b[0m" : "\x1b[33mWARN\x1b[0m";
+    io.stderr(`${tag}[0000] ${msg}\n`);
+  } else io.stderr(logrusLine(level, msg));
 }
 
-/** The hooks under a tool name (`nvidia-cdi-hook`, or `nvidia-ctk hook`). */
-export async function runHook(argv: string[], _env: Env, io: Io, tool: string): Promise<number> {
-  try {
-    const [name, ...rest] = argv;
-    if (name === "--version" || name === "-V") {
-      io.stdout(VERSION_TEXT);
-      return 0;
-    }
-    if (name === undefined || name === "--help" || name === "-h") {
-      io[name ? "stdout" : "stderr"](await usage(top));
-      return name ? 0 : 2;
-    }
-    if (!(name in HOOKS)) throw new NvctError("usage", `unknown hook \`${name}\` (want ${Object.keys(HOOKS).join(", ")})`);
-    const h = HOOKS[name as HookName];
-    if (wantsHelp(rest)) {
-      io.stdout(await usage(defineCommand({ meta: { name, description: h.description }, args: h.args }), top));
-      return 0;
-    }
-    const a = parse(tool, h.args, rest, Object.keys(h.args).filter((k) => k !== "mode"));
-    if (a._.length) throw new NvctError("usage", `unexpected argument \`${a._[0]}\``);
-    const ops = hookOps(name as HookName, a);
-    const state = parseState(io.stdin());
-    const rootfs = rootfsOf(state.bundle, readSpec(state.bundle));
-    const { apply } = await import("../inject/apply");
-    const { sys } = await import("../sys/libc");
-    // createContainer hooks run in the container's mount namespace already, before pivot_root.
-    apply(ops, { pid: null, rootfs, cgroup: null, procContents: new Map() }, sys);
+export const CDI_HOOK_TOOL: Tool = {
+  name: "nvidia-cdi-hook",
+  style: "go",
+  usageExit: 1,
+  version: () => `NVIDIA CDI Hook version ${VERSION}\ncommit: ${COMMIT}\n`,
+  bare: { to: "stdout", exit: 0 },
+  unknownExit: 0,
+  unknownCommand(name, { io }) {
+    logrusReport("warning", `Unsupported CDI hook: ${name}`, io);
     return 0;
-  } catch (e) {
-    if (!(e instanceof NvctError)) throw e;
-    io.stderr(`${tool}: ${e.message}\n`);
-    return e.code === "usage" ? 2 : 1;
-  }
+  },
+  root: { ...HOOK_GROUP, name: "nvidia-cdi-hook", args: GLOBAL, sub: { ...HOOK_GROUP.sub, noop: { description: "Do nothing", load: async () => HOOKS.noop } } },
+  report(e, { io }) {
+    logrusReport("error", e.message, io);
+  },
+};
+
+export function cdiHook(argv: string[], env: Env, io: Io): Promise<number> {
+  return runTool(CDI_HOOK_TOOL, argv, env, io);
 }

@@ -1,5 +1,6 @@
 // config.toml with the reference's keys, search order and defaults (BEHAVIOUR.md).
 import { readFileSync } from "node:fs";
+import type { Policy } from "../core";
 import { NvctError } from "../errors";
 import type { Env } from "../io";
 
@@ -156,4 +157,19 @@ export function loadConfig(file: string): Config {
     throw new NvctError("config", `failed to read config \`${file}\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
   }
   return parseConfig(text, file);
+}
+
+/** config.toml's keys that decide a request, for the core. */
+export function policyOf(cfg: Config, tegra = false): Policy {
+  return {
+    acceptEnvvarUnprivileged: cfg.acceptEnvvarUnprivileged,
+    acceptVolumeMounts: cfg.acceptVolumeMounts,
+    disableRequire: cfg.disableRequire,
+    swarmResource: cfg.swarmResource.split(",").map((s) => s.trim()).filter(Boolean),
+    supportedCapabilities: cfg.supportedDriverCapabilities,
+    mode: cfg.runtime.mode,
+    annotationPrefixes: cfg.runtime.cdi.annotationPrefixes,
+    defaultKind: cfg.runtime.cdi.defaultKind,
+    tegra,
+  };
 }

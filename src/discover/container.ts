@@ -1,7 +1,10 @@
-// Facts about the container being started: the OCI state, its spec, its layout on disk.
-import { readFileSync, statSync } from "node:fs";
+// Facts about the container being started: the OCI state, its spec, its root filesystem, its
+// device cgroup. Reads only.
+import { lstatSync, readdirSync, readFileSync, statfsSync, statSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
+import type { ContainerSpec, RootfsFacts } from "../core";
 import { NvctError } from "../errors";
+import type { DeviceCgroup } from "../inject/cgroup";
 import { resolveIn } from "./paths";
 
 export interface OciState {
@@ -10,43 +13,64 @@ export interface OciState {
 }
 
 export interface Spec {
-  process?: { env?: string[]; capabilities?: { bounding?: string[] } };
+  process?: { env?: string[]; capabilities?: { bounding?: string[] }; user?: { uid?: number; gid?: number; additionalGids?: number[] } };
   root?: { path?: string };
   mounts?: { destination: string; source?: string; type?: string; options?: string[] }[];
   hooks?: Record<string, unknown>;
-  linux?: { cgroupsPath?: string };
+  linux?: { cgroupsPath?: string; devices?: unknown[]; resources?: { devices?: unknown[] } };
   annotations?: Record<string, string>;
 }
 
+const MAX_STATE = 1 << 20;
+
 /** Parses the OCI state JSON a runtime writes on a hook's stdin (`bundle`, or the older `bundlePath`). */
 export function parseState(text: string): OciState {
+  if (text.length > MAX_STATE) throw new NvctError("state", `invalid OCI state on stdin: larger than ${MAX_STATE} bytes`);
   let s: any;
   try {
     s = JSON.parse(text);
   } catch (e) {
-    throw new NvctError("state", `invalid OCI state on stdin: ${(e as Error).message}`, e);
+    throw new NvctError("state", `invalid OCI state on stdin: ${text.trim() === "" ? "empty" : (e as Error).message}`, e);
   }
-  const bundle = s?.bundle ?? s?.bundlePath;
+  if (typeof s !== "object" || s === null || Array.isArray(s)) throw new NvctError("state", "invalid OCI state on stdin: not a JSON object");
+  const bundle = s.bundle ?? s.bundlePath;
   if (typeof bundle !== "string" || bundle === "") throw new NvctError("state", "invalid OCI state on stdin: no `bundle`");
-  if (!Number.isInteger(s.pid) || s.pid <= 0) throw new NvctError("state", `invalid OCI state on stdin: bad \`pid\` ${JSON.stringify(s.pid)}`);
+  if (!Number.isInteger(s.pid) || s.pid <= 0) throw new NvctError("state", `invalid OCI state on stdin: bad \`pid\` ${JSON.stringify(s.pid) ?? "(none)"}`);
   return { pid: s.pid, bundle };
 }
 
+const MAX_SPEC = 64 << 20;
+
+/** The bundle's config.json, its fields a request is read from checked for their types. */
 export function readSpec(bundle: string): Spec {
   const file = join(bundle, "config.json");
   let text: string;
   try {
+    const st = statSync(file);
+    if (!st.isFile()) throw Object.assign(new Error("not a regular file"), { code: "not a regular file" });
+    if (st.size > MAX_SPEC) throw Object.assign(new Error("too large"), { code: `larger than ${MAX_SPEC} bytes` });
     text = readFileSync(file, "utf8");
   } catch (e) {
     throw new NvctError("spec", `failed to read \`${file}\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
   }
+  let spec: any;
   try {
-    const spec = JSON.parse(text);
-    if (typeof spec !== "object" || spec === null || Array.isArray(spec)) throw new Error("not an object");
-    return spec as Spec;
+    spec = JSON.parse(text);
   } catch (e) {
     throw new NvctError("spec", `invalid OCI spec \`${file}\`: ${(e as Error).message}`, e);
   }
+  const bad = (what: string) => new NvctError("spec", `invalid OCI spec \`${file}\`: ${what}`);
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) throw bad("not a JSON object");
+  const obj = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (spec.process !== undefined && !obj(spec.process)) throw bad("`process` is not an object");
+  const env = spec.process?.env;
+  if (env !== undefined && (!Array.isArray(env) || !env.every((e: unknown) => typeof e === "string"))) throw bad("`process.env` is not a list of strings");
+  const bounding = spec.process?.capabilities?.bounding;
+  if (bounding !== undefined && (!Array.isArray(bounding) || !bounding.every((e: unknown) => typeof e === "string"))) throw bad("`process.capabilities.bounding` is not a list of strings");
+  if (spec.mounts !== undefined && (!Array.isArray(spec.mounts) || !spec.mounts.every((m: any) => obj(m) && typeof m.destination === "string"))) throw bad("`mounts` is not a list of mounts");
+  if (spec.annotations !== undefined && (!obj(spec.annotations) || !Object.values(spec.annotations).every((v) => typeof v === "string"))) throw bad("`annotations` is not a map of strings");
+  if (spec.root !== undefined && !obj(spec.root)) throw bad("`root` is not an object");
+  return spec as Spec;
 }
 
 /** The rootfs as a host path: `root.path`, relative to the bundle unless absolute. */
@@ -58,13 +82,14 @@ export function rootfsOf(bundle: string, spec: Spec): string {
   return rootfs;
 }
 
-export function isPrivileged(spec: Spec): boolean {
-  return spec.process?.capabilities?.bounding?.includes("CAP_SYS_ADMIN") ?? false;
-}
-
-export interface Layout {
-  lib64: string;
-  lib32: string;
+/** The spec's parts a request is read from. */
+export function containerSpec(spec: Spec): ContainerSpec {
+  return {
+    env: spec.process?.env ?? [],
+    mounts: (spec.mounts ?? []).map((m) => ({ destination: m.destination, source: typeof m.source === "string" ? m.source : "" })),
+    privileged: spec.process?.capabilities?.bounding?.includes("CAP_SYS_ADMIN") ?? false,
+    annotations: Object.entries(spec.annotations ?? {}).map(([key, value]) => ({ key, value })),
+  };
 }
 
 function isDirIn(root: string, p: string): boolean {
@@ -77,21 +102,14 @@ function isDirIn(root: string, p: string): boolean {
   }
 }
 
-/** Where the container keeps libraries: Debian's multiarch dirs, else lib64 and lib32 (or lib). */
-export function layoutOf(rootfs: string): Layout {
-  if (resolveIn(rootfs, "/etc/debian_version")) {
-    return { lib64: "/usr/lib/x86_64-linux-gnu", lib32: "/usr/lib/i386-linux-gnu" };
-  }
-  return { lib64: "/usr/lib64", lib32: isDirIn(rootfs, "/usr/lib32") ? "/usr/lib32" : "/usr/lib" };
+/** What decides the container's library directories (read through its symlinks, inside it). */
+export function rootfsFacts(rootfs: string): RootfsFacts {
+  return { debian: resolveIn(rootfs, "/etc/debian_version") !== null, lib32: isDirIn(rootfs, "/usr/lib32") };
 }
 
-export interface DeviceCgroup {
-  /** 1: the v1 devices controller (devices.allow); 2: an eBPF device program on the v2 cgroup. */
-  version: 1 | 2;
-  dir: string;
-}
+const CGROUP2_SUPER_MAGIC = 0x63677270;
 
-/** Mount points of cgroup filesystems: v1 by controller, and the v2 one. */
+/** Mount points of v1 cgroup hierarchies by controller, and the v2 one. */
 function cgroupMounts(): { v1: Map<string, string>; v2?: string } {
   const v1 = new Map<string, string>();
   let v2: string | undefined;
@@ -105,7 +123,11 @@ function cgroupMounts(): { v1: Map<string, string>; v2?: string } {
   return { v1, v2 };
 }
 
-/** The container's device cgroup: v1 when the devices controller is mounted as v1, else v2. */
+/**
+ * The container's device cgroup, decided as runc decides: cgroup v2 when cgroup2 is what is
+ * mounted on /sys/fs/cgroup (the unified hierarchy), else the v1 devices controller. The kernel
+ * lists v1 hierarchies in /proc/PID/cgroup either way, so that file does not decide.
+ */
 export function deviceCgroup(pid: number): DeviceCgroup | null {
   let text: string;
   try {
@@ -113,13 +135,48 @@ export function deviceCgroup(pid: number): DeviceCgroup | null {
   } catch (e) {
     throw new NvctError("cgroup", `failed to read \`/proc/${pid}/cgroup\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
   }
+  let unified = false;
+  try {
+    unified = statfsSync("/sys/fs/cgroup").type === CGROUP2_SUPER_MAGIC;
+  } catch {}
   const mounts = cgroupMounts();
-  let unified: string | undefined;
   for (const line of text.split("\n")) {
     const [id, controllers, path] = line.split(":");
-    if (controllers?.split(",").includes("devices") && mounts.v1.has("devices")) return { version: 1, dir: join(mounts.v1.get("devices")!, path) };
-    if (id === "0" && controllers === "") unified = path;
+    if (unified && id === "0" && controllers === "" && path !== undefined) return { version: 2, dir: join("/sys/fs/cgroup", path) };
+    if (!unified && controllers?.split(",").includes("devices") && mounts.v1.has("devices")) return { version: 1, dir: join(mounts.v1.get("devices")!, path) };
   }
-  if (unified !== undefined && mounts.v2) return { version: 2, dir: join(mounts.v2, unified) };
   return null;
+}
+
+/** Entries of a container directory, read through its symlinks inside it; files only with "file". */
+export function listIn(rootfs: string, path: string, kind: "file" | "any"): string[] {
+  const r = resolveIn(rootfs, path);
+  if (!r) return [];
+  let names: string[];
+  try {
+    names = readdirSync(join(rootfs, r)).sort();
+  } catch {
+    return [];
+  }
+  if (kind === "any") return names;
+  return names.filter((n) => {
+    try {
+      return lstatSync(join(rootfs, r, n)).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** A container file's text when it is a regular file of at most max bytes, read inside the root. */
+export function readIn(rootfs: string, path: string, max: number): string | null {
+  const r = resolveIn(rootfs, path);
+  if (!r) return null;
+  try {
+    const st = lstatSync(join(rootfs, r));
+    if (!st.isFile() || st.size > max) return null;
+    return readFileSync(join(rootfs, r), "utf8");
+  } catch {
+    return null;
+  }
 }

@@ -1,69 +1,91 @@
-// The inventory without NVML on the hot path: NVML's answer is kept in a cache file, valid while
-// the driver's procfs says the same things it said then (driver version, each GPU's information
-// file: model, UUID, minor, bus; the MIG capability tree) and libnvidia-ml is the same file.
-// NVML initialisation takes from tens to hundreds of milliseconds on real machines.
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { writeAtomic } from "../atomic";
-import type { LdCacheEntry } from "../core";
-import type { NvmlInventory } from "../sys/nvml";
-import { nvmlPath, readInventory } from "./driver";
-import type { DriverRoot } from "./files";
+// The driver's inventory: GPUs, MIG devices and versions, from NVML under the driver root, or
+// from the cache an earlier container left, when it still describes this driver. Reads only.
+import { lstatSync, readFileSync, statSync } from "node:fs";
+import type { LdEntry } from "../core";
+import { NvctError } from "../errors";
+import { Nvml, type NvmlInventory } from "../sys/nvml";
+import { PROC } from "./driver";
+import { resolveIn, under } from "./paths";
 
-const PROC = "/proc/driver/nvidia";
+export const NVML_SONAME = "libnvidia-ml.so.1";
 
-function tree(dir: string, depth: number, out: string[]): void {
-  let names: string[];
+/** Host path of libnvidia-ml.so.1 as the driver root's ld cache knows it. */
+export function nvmlPath(root: string, entries: LdEntry[]): string {
+  const e = entries.find((x) => x.bits === 64 && x.name === NVML_SONAME);
+  const resolved = e && resolveIn(root, e.path);
+  if (!resolved) throw new NvctError("nvml", `load library failed: ${NVML_SONAME}: cannot open shared object file: no such file or directory`);
+  return under(root, resolved);
+}
+
+/** Opens NVML, reads the whole inventory, and shuts NVML down. */
+export function readInventory(nvml: string): NvmlInventory {
+  const n = new Nvml(nvml);
   try {
-    names = readdirSync(dir).sort();
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    out.push(`${dir}/${n}`);
-    if (depth > 0) tree(`${dir}/${n}`, depth - 1, out);
+    return n.inventory();
+  } finally {
+    n.shutdown();
   }
 }
 
 /**
- * What the cached inventory depends on, verbatim (a few KB; compared whole, no hash: node:crypto
- * would be one more module loaded at every start); null when procfs has no driver to go by.
+ * What a cached inventory depends on, verbatim (a few KB, compared whole): the driver's version
+ * file, each GPU's information file, the MIG capability files, and libnvidia-ml's identity. Null
+ * when procfs has no driver to go by.
  */
-export function inventoryKey(r: DriverRoot, nvml: string): string | null {
+export function inventoryKey(root: string, nvml: string, procfs: string[]): string | null {
   const parts: string[] = [];
   try {
     parts.push(readFileSync(`${PROC}/version`, "utf8"));
-    for (const bus of readdirSync(`${PROC}/gpus`).sort()) parts.push(bus, readFileSync(`${PROC}/gpus/${bus}/information`, "utf8"));
+    for (const f of procfs) if (f.startsWith("gpus/") && f.endsWith("/information")) parts.push(f, readFileSync(`${PROC}/${f}`, "utf8"));
     const st = statSync(nvml);
-    parts.push(`${r.root}\n${nvml}\n${st.ino}:${st.size}:${st.mtimeMs}`);
+    parts.push(`${root}\n${nvml}\n${st.ino}:${st.size}:${st.mtimeMs}`);
   } catch {
     return null;
   }
-  tree(`${PROC}/capabilities`, 4, parts);
+  for (const f of procfs) if (f.startsWith("capabilities/")) parts.push(f);
   return parts.join("\n");
 }
 
+const MAX_CACHE = 1 << 20;
+
+/** A cache file worth reading: a regular file of root's, not writable by others, not huge. */
+function trustworthy(file: string): boolean {
+  try {
+    const st = lstatSync(file);
+    return st.isFile() && st.uid === 0 && (st.mode & 0o022) === 0 && st.size <= MAX_CACHE;
+  } catch {
+    return false;
+  }
+}
+
+function isInventory(v: any): v is NvmlInventory {
+  return (
+    typeof v?.driver === "string" &&
+    typeof v.cuda === "string" &&
+    Array.isArray(v.gpus) &&
+    v.gpus.every(
+      (g: any) =>
+        Number.isInteger(g?.index) && Number.isInteger(g.minor) && typeof g.uuid === "string" && typeof g.busId === "string" &&
+        typeof g.model === "string" && typeof g.brand === "string" && typeof g.arch === "string" && typeof g.migCapable === "boolean" &&
+        typeof g.migEnabled === "boolean" && Array.isArray(g.migs) &&
+        g.migs.every((m: any) => Number.isInteger(m?.index) && Number.isInteger(m.gi) && Number.isInteger(m.ci) && typeof m.uuid === "string"),
+    )
+  );
+}
+
 /**
- * The inventory, from `cacheFile` when its key still holds, else from NVML (and the cache is
- * rewritten). An empty cacheFile disables the cache. A cache that cannot be written is no error.
+ * The cached inventory when the file is trustworthy, its key is `key`, and its GPUs are the ones
+ * procfs shows (each UUID in a GPU's information file); else null.
  */
-export function cachedInventory(r: DriverRoot, entries: LdCacheEntry[], cacheFile: string, log?: (m: string) => void): NvmlInventory {
-  const key = cacheFile ? inventoryKey(r, nvmlPath(r, entries)) : null;
-  if (key) {
-    try {
-      const c = JSON.parse(readFileSync(cacheFile, "utf8"));
-      if (c?.key === key && Array.isArray(c.inventory?.gpus)) {
-        log?.("inventory from cache");
-        return c.inventory as NvmlInventory;
-      }
-    } catch {}
+export function readCachedInventory(file: string, key: string): NvmlInventory | null {
+  if (!trustworthy(file)) return null;
+  let c: any;
+  try {
+    c = JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    return null;
   }
-  const inv = readInventory(r, entries);
-  if (key) {
-    try {
-      writeAtomic(cacheFile, JSON.stringify({ key, inventory: inv }));
-    } catch (e) {
-      log?.(`inventory cache not written: ${(e as Error).message}`);
-    }
-  }
-  return inv;
+  if (c?.key !== key || !isInventory(c.inventory)) return null;
+  for (const g of c.inventory.gpus) if (!key.includes(g.uuid)) return null;
+  return c.inventory;
 }

@@ -1,18 +1,13 @@
-// Executes a plan inside the container's mount namespace. Every container path is resolved under
-// the rootfs with openat2(RESOLVE_IN_ROOT), mounts are made detached (open_tree / fsmount), given
-// their flags, then moved onto the resolved descriptor: a symlink in the image can never make a
-// mount, a node or a file land outside the rootfs. On any failure, what was done is undone.
-import { chmodSync, closeSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, writeFileSync, writeSync } from "node:fs";
-import { join } from "node:path";
-import { writeLdCache, type PlanOp } from "../core";
-import type { DeviceCgroup } from "../discover/container";
-import { allowDevicesV2 } from "./devcg2";
+// Executes a plan inside the container's mount namespace, one small step per operation kind,
+// every system call through Libc. Mounts are made detached (open_tree / fsmount), given their
+// flags, then moved onto the descriptor the root resolved. On any failure, what was done is
+// undone, newest first, and one error names the step that failed.
+import type { BindOp, CgroupPlan, ChmodOp, DeviceOp, FileOp, LdcacheOp, LdEntry, LibCandidate, MaskOp, MountFlag, Op, SymlinkOp, TmpfsOp } from "../core";
 import { NvctError } from "../errors";
-import {
-  AT_REMOVEDIR, CLONE_FS, CLONE_NEWNS, MNT_DETACH, MOUNT_ATTRS, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
-  O_NOCTTY, O_NONBLOCK, O_RDONLY, O_WRONLY, PROC_SUPER_MAGIC, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, SYSFS_MAGIC, SysError,
-  type Libc,
-} from "../sys/libc";
+import { VOCABULARY } from "../../build/out/gen/vocabulary";
+import { CLONE_FS, CLONE_NEWNS, isLink, MNT_DETACH, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_WRONLY, type Libc } from "../sys/libc";
+import { allowDevicesV1, allowDevicesV2, type DeviceCgroup } from "./cgroup";
+import { parts, RootFs, Undo } from "./rootfs";
 
 export interface ApplyContext {
   /** The container's pid, whose mount namespace to enter; null when already in it (CDI hooks). */
@@ -21,305 +16,299 @@ export interface ApplyContext {
   rootfs: string;
   /** The container's device cgroup, or null when no device rule is to be written. */
   cgroup: DeviceCgroup | null;
-  /** Contents of the files the procfs op lists, read in the host before entering the container. */
-  procContents: Map<string, Uint8Array>;
+  /** The container's new ld.so.cache from its old one (the core's writer). */
+  ldcache?: (old: Uint8Array, add: LdEntry[], candidates: LibCandidate[]) => Uint8Array;
   log?: (msg: string, data?: unknown) => void;
 }
 
-const RESOLVE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-
-function attrs(flags: string[]): number {
+/** MOUNT_ATTR_* bits of a plan's flags, from the one table the core shares. */
+export function attrs(flags: MountFlag[]): number {
   let a = 0;
-  for (const f of flags) {
-    const bit = MOUNT_ATTRS[f];
-    if (bit === undefined) throw new NvctError("plan", `unknown mount flag \`${f}\``);
-    a |= bit;
-  }
+  for (const f of flags) a |= VOCABULARY.mountFlags.find((m) => m.flag === f)!.attr;
   return a;
 }
 
-const rel = (p: string) => p.split("/").filter((c) => c && c !== ".").join("/");
-
 const MAX_LDCACHE = 64 << 20;
+const MAX_HOST_FILE = 1 << 20;
+const TMP_CACHE = ".ld.so.cache.nvct";
 
-/**
- * Up to `max` bytes of a regular file found through an O_PATH fd, or null for anything else. An
- * image decides what its paths are: a FIFO would block the open, /dev/zero would never end, a
- * device node could be a host disk. The file is reopened through the fd, never by path.
- */
-export function readRegular(fd: number | null, max: number, prefix = Infinity): Uint8Array | null {
-  if (fd === null) return null;
-  const st = fstatSync(fd);
-  if (!st.isFile() || st.size > max) return null;
-  const f = openSync(`/proc/self/fd/${fd}`, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+/** A host file's bytes (procfs files report no size: read to the end). */
+function readHost(sys: Libc, path: string): Uint8Array {
+  const fd = sys.open(path, O_RDONLY | O_NONBLOCK);
   try {
-    const again = fstatSync(f);
-    if (again.ino !== st.ino || again.dev !== st.dev) return null;
-    const buf = new Uint8Array(Math.min(st.size, max, prefix));
-    let n = 0;
-    while (n < buf.length) {
-      const r = readSync(f, buf, n, buf.length - n, n);
-      if (r <= 0) break;
-      n += r;
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = new Uint8Array(8192);
+      const n = sys.read(fd, buf, path);
+      if (n <= 0) break;
+      chunks.push(buf.subarray(0, n));
+      total += n;
+      if (total > MAX_HOST_FILE) throw new NvctError("mount", `\`${path}\` is larger than ${MAX_HOST_FILE} bytes`);
     }
-    return buf.subarray(0, n);
+    return Buffer.concat(chunks);
   } finally {
-    closeSync(f);
+    sys.close(fd);
   }
 }
 
-/** 32 or 64 from the ELF header of a regular file, or 0 when it is not one. */
-function elfClass(fd: number | null): 32 | 64 | 0 {
-  const h = readRegular(fd, 1 << 30, 5);
-  if (!h || h.length < 5 || h[0] !== 0x7f || h[1] !== 0x45 || h[2] !== 0x4c || h[3] !== 0x46) return 0;
-  return h[4] === 1 ? 32 : h[4] === 2 ? 64 : 0;
-}
+class Steps {
+  constructor(
+    private sys: Libc,
+    private fs: RootFs,
+    private undo: Undo,
+    private ctx: ApplyContext,
+    private hostFiles: Map<string, Uint8Array>,
+    private log: (msg: string, data?: unknown) => void,
+  ) {}
 
-/** Runs the plan; throws NvctError `mount` (with the cause) after undoing every step done. */
-export function apply(ops: PlanOp[], ctx: ApplyContext, sys: Libc): void {
-  const undo: (() => void)[] = [];
-  const fds: number[] = [];
-  const log = ctx.log ?? (() => {});
-  const keep = (fd: number) => (fds.push(fd), fd);
+  private attach(tree: number, target: number, what: string): void {
+    this.sys.moveMount(tree, target, what);
+    this.undo.push(() => this.sys.umount(`/proc/self/fd/${tree}`, MNT_DETACH));
+  }
 
-  const lookup = (root: number, path: string, flags: number): number | null => {
+  device(op: DeviceOp): void {
+    if (!op.bind) return;
+    this.mountFile(op.host, op.path, op.mountFlags);
+  }
+
+  bind(op: BindOp): void {
+    if (op.kind !== "dir") return this.mountFile(op.host, op.path, op.mountFlags);
+    const target = this.fs.ensureDir(op.path);
+    this.fs.notKernelFs(target, op.path);
+    this.mountTree(op.host, target, op.mountFlags);
+    this.log("mounted", { src: op.host, dst: op.path, flags: op.mountFlags });
+  }
+
+  private mountFile(host: string, path: string, flags: MountFlag[]): void {
+    const target = this.fs.ensureFile(path);
+    this.mountTree(host, target, flags);
+    this.log("mounted", { src: host, dst: path, flags });
+  }
+
+  private mountTree(host: string, target: number, flags: MountFlag[]): void {
+    const tree = this.undo.keep(this.sys.cloneTree(host));
+    this.sys.setMountAttrs(tree, attrs(flags));
+    this.attach(tree, target, host);
+  }
+
+  symlink(op: SymlinkOp): void {
+    const dir = this.fs.ensureDir(op.dir);
+    this.fs.notKernelFs(dir, op.dir);
+    const st = this.fs.entry(dir, op.name);
+    if (st && !isLink(st)) {
+      if (op.keepFile) {
+        // As ldconfig does: an image's own file of that name stays; its link is not made.
+        this.log("kept the image's file", `${op.dir}/${op.name}`);
+        return;
+      }
+      // Replaced: moved aside until the whole plan is done, put back if it is not.
+      const aside = `.${op.name}.nvct-${process.pid}`;
+      this.sys.renameat(dir, op.name, dir, aside);
+      this.undo.push(() => this.sys.renameat(dir, aside, dir, op.name));
+      this.undo.onSuccess(() => this.sys.unlinkat(dir, aside, st.mode !== undefined && (st.mode & 0o170000) === 0o040000 ? 0x200 : 0));
+    }
+    const old = st && isLink(st) ? this.sys.readlink(dir, op.name) : null;
+    if (old === op.target) return;
+    if (old !== null) this.sys.unlinkat(dir, op.name, 0);
+    this.sys.symlinkat(op.target, dir, op.name);
+    this.undo.push(() => {
+      this.sys.unlinkat(dir, op.name, 0);
+      if (old !== null) this.sys.symlinkat(old, dir, op.name);
+    });
+  }
+
+  /** A tmpfs built detached with its directories and files, then its flags, then mounted. */
+  tmpfs(op: TmpfsOp, procfs: boolean): void {
+    let target = procfs ? this.fs.lookup(op.path, O_PATH | O_DIRECTORY) : this.fs.ensureDir(op.path);
+    let prefix = "";
+    if (target === null) {
+      // A procfs without the driver's directory (no module loaded): a tmpfs on its parent holds it.
+      const ps = parts(op.path);
+      const name = ps.pop()!;
+      target = this.fs.lookup(ps.join("/"), O_PATH | O_DIRECTORY);
+      if (target === null) throw new NvctError("mount", `no \`/${ps.join("/")}\` in the container to mount \`${op.path}\` on`);
+      prefix = name + "/";
+    }
+    // The procfs view is mounted onto the container's procfs on purpose; nothing else may be.
+    if (!procfs) this.fs.notKernelFs(target, op.path);
+    const mnt = this.undo.keep(this.sys.tmpfs({ mode: op.mode.toString(8).padStart(4, "0") }, 0));
+    const made = new Set<string>();
+    const mkdirs = (rel: string) => {
+      const ps = parts(rel);
+      for (let i = 1; i <= ps.length; i++) {
+        const sub = ps.slice(0, i).join("/");
+        if (made.has(sub)) continue;
+        this.sys.mkdirat(mnt, sub, op.mode);
+        made.add(sub);
+      }
+    };
+    mkdirs(prefix);
+    for (const d of op.dirs) mkdirs(prefix + d);
+    for (const f of op.files) {
+      const ps = parts(prefix + f.path);
+      const name = ps.pop()!;
+      mkdirs(ps.join("/"));
+      const dir = ps.length ? this.undo.keep(this.sys.openat(mnt, ps.join("/"), O_PATH | O_DIRECTORY, 0)) : mnt;
+      const fd = this.sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY, f.mode);
+      try {
+        this.sys.write(fd, f.content !== undefined ? Buffer.from(f.content) : (this.hostFiles.get(f.host) ?? new Uint8Array()), `${op.path}/${f.path}`);
+      } finally {
+        this.sys.close(fd);
+      }
+    }
+    this.sys.setMountAttrs(mnt, attrs(op.mountFlags));
+    this.attach(mnt, target, op.path);
+    this.log("mounted tmpfs", { dst: op.path, files: op.files.length });
+  }
+
+  /** A new file of the container's (never one that is there already). */
+  file(op: FileOp): void {
+    const ps = parts(op.path);
+    const name = ps.pop()!;
+    const dir = this.fs.ensureDir(ps.join("/"));
+    this.fs.notKernelFs(dir, op.path);
+    const fd = this.sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, op.mode);
+    this.undo.push(() => this.sys.unlinkat(dir, name, 0));
     try {
-      // RESOLVE_IN_ROOT reads an absolute path from the rootfs, which keeps messages readable.
-      return keep(sys.openat2(root, "/" + rel(path), flags, 0, RESOLVE));
+      this.sys.write(fd, Buffer.from(op.content), op.path);
+    } finally {
+      this.sys.close(fd);
+    }
+  }
+
+  /** An existing file shown with other content: a file of a private tmpfs, bound over it. */
+  mask(op: MaskOp): void {
+    const target = this.fs.lookup(op.path, O_PATH | O_NOFOLLOW);
+    if (target === null) return;
+    const mnt = this.undo.keep(this.sys.tmpfs({ mode: "0755", size: String(Math.max(4096, op.content.length)) }, 0));
+    const fd = this.sys.openat(mnt, "content", O_CREAT | O_EXCL | O_WRONLY, 0o444);
+    try {
+      this.sys.write(fd, Buffer.from(op.content), op.path);
+    } finally {
+      this.sys.close(fd);
+    }
+    const file = this.undo.keep(this.sys.openat(mnt, "content", O_PATH | O_NOFOLLOW, 0));
+    const tree = this.undo.keep(this.sys.cloneTree(`/proc/self/fd/${file}`));
+    this.sys.setMountAttrs(tree, attrs(op.mountFlags));
+    this.attach(tree, target, op.path);
+    this.log("masked", op.path);
+  }
+
+  chmod(op: ChmodOp): void {
+    const fd = this.fs.lookup(op.path, O_PATH);
+    if (fd === null) throw new NvctError("mount", `no \`${op.path}\` in the container to change the mode of`);
+    this.fs.notKernelFs(fd, op.path);
+    this.sys.chmod(-100, `/proc/self/fd/${fd}`, op.mode);
+  }
+
+  /** The container's ld.so.cache: written beside, then renamed over; the old one back on undo. */
+  ldcache(op: LdcacheOp): void {
+    if (!this.ctx.ldcache) throw new NvctError("internal", "no ld.so.cache writer given");
+    const etc = this.fs.ensureDir("/etc");
+    this.fs.notKernelFs(etc, "/etc");
+    // update-ldcache --folder: the files of those folders, for the writer to pick libraries from.
+    const candidates: LibCandidate[] = [];
+    for (const folder of op.folders) {
+      for (const name of this.fs.list(folder)) {
+        const path = `/${parts(folder).join("/")}/${name}`;
+        const head = this.fs.readRegular(this.fs.lookup(path, O_PATH), 1 << 30, 5);
+        if (head) candidates.push({ path, head });
+      }
+    }
+    // The image's cache is read only if it is a regular file of sane size.
+    const old = this.fs.readRegular(this.fs.lookup("/etc/ld.so.cache", O_PATH), MAX_LDCACHE);
+    const bytes = this.ctx.ldcache(old ?? new Uint8Array(), op.entries, candidates);
+    this.writeCache(etc, bytes);
+    this.undo.push(() => {
+      if (old === null) this.sys.unlinkat(etc, "ld.so.cache", 0);
+      else this.writeCache(etc, old);
+    });
+    this.log("ld.so.cache updated", { entries: op.entries.length + candidates.length });
+  }
+
+  private writeCache(etc: number, bytes: Uint8Array): void {
+    try {
+      this.sys.unlinkat(etc, TMP_CACHE, 0);
+    } catch {}
+    const fd = this.sys.openat(etc, TMP_CACHE, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644);
+    try {
+      try {
+        this.sys.write(fd, bytes, "/etc/ld.so.cache");
+      } finally {
+        this.sys.close(fd);
+      }
+      this.sys.renameat(etc, TMP_CACHE, etc, "ld.so.cache");
     } catch (e) {
-      if (e instanceof SysError && e.errno === 2) return null;
+      // A failed write leaves no temporary file in the image.
+      try {
+        this.sys.unlinkat(etc, TMP_CACHE, 0);
+      } catch {}
       throw e;
     }
-  };
+  }
+}
 
-  // Directories resolved once per plan: most files share a handful of them.
-  const dirs = new Map<string, number>();
-  const ensureDir = (root: number, path: string): number => {
-    const parts = rel(path).split("/").filter(Boolean);
-    let fd = root;
-    for (let i = 0; i < parts.length; i++) {
-      const sub = parts.slice(0, i + 1).join("/");
-      const known = dirs.get(sub);
-      if (known !== undefined) {
-        fd = known;
-        continue;
-      }
-      let next = lookup(root, sub, O_PATH | O_DIRECTORY);
-      if (next === null) {
-        try {
-          sys.mkdirat(fd, parts[i], 0o755);
-        } catch (e) {
-          // Not found, yet there: a symlink whose target is missing inside the container.
-          if (e instanceof SysError && e.errno === 17) throw new NvctError("mount", `\`/${sub}\` is a symlink that leads nowhere inside the container`);
-          throw e;
-        }
-        const parent = fd;
-        const name = parts[i];
-        undo.push(() => sys.unlinkat(parent, name, AT_REMOVEDIR));
-        next = keep(sys.openat2(root, "/" + sub, O_PATH | O_DIRECTORY, 0, RESOLVE));
-      }
-      dirs.set(sub, next);
-      fd = next;
-    }
-    return fd;
-  };
-
-  // Nothing is created, replaced or mounted in the kernel's own filesystems: an image's symlink
-  // into the container's /proc or /sys must not reach runc's or the kernel's files.
-  const checked = new Set<number>();
-  const notKernelFs = (dir: number, path: string) => {
-    if (checked.has(dir)) return; // one statfs per directory: most files share a few
-    checked.add(dir);
-    const t = sys.fsType(dir, path);
-    if (t === PROC_SUPER_MAGIC || t === SYSFS_MAGIC) throw new NvctError("mount", `refusing \`${path}\`: it resolves into /proc or /sys`);
-  };
-
-  /** The entry `name` of dir as lstat sees it (no link followed), or null. */
-  const entry = (dir: number, name: string) => {
-    try {
-      return lstatSync(`/proc/self/fd/${dir}/${name}`);
-    } catch {
-      return null;
-    }
-  };
-
-  const ensureFile = (root: number, path: string): number => {
-    const parts = rel(path).split("/");
-    const name = parts.pop()!;
-    const dir = ensureDir(root, parts.join("/"));
-    notKernelFs(dir, path);
-    const st = entry(dir, name);
-    if (st?.isSymbolicLink()) {
-      // Never follow an image's symlink to a mount target: replace it, and put it back on undo.
-      const target = readlinkSync(`/proc/self/fd/${dir}/${name}`);
-      sys.unlinkat(dir, name, 0);
-      undo.push(() => sys.symlinkat(target, dir, name));
-    } else if (st) {
-      return keep(sys.openat(dir, name, O_PATH | O_NOFOLLOW, 0));
-    }
-    closeSync(sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644));
-    undo.push(() => sys.unlinkat(dir, name, 0));
-    return keep(sys.openat(dir, name, O_PATH | O_NOFOLLOW, 0));
-  };
-
-  const attach = (tree: number, target: number, what: string) => {
-    sys.moveMount(tree, target, what);
-    undo.push(() => sys.umount(`/proc/self/fd/${tree}`, MNT_DETACH));
-  };
-
+/** Runs the plan; throws NvctError (the failing step's code kept) after undoing every step done. */
+export function apply(plan: { ops: Op[]; cgroup: CgroupPlan }, ctx: ApplyContext, sys: Libc): void {
+  const log = ctx.log ?? (() => {});
+  const undo = new Undo(sys, log);
   try {
-    // Device cgroup rules first, from the host's view of cgroupfs.
-    const cg = ctx.cgroup;
-    const rules = ops.flatMap((op) => (op.op === "device" ? [{ type: "c" as const, major: op.major, minor: op.minor, access: "rw" }] : []));
-    if (cg?.version === 1 && rules.length > 0) {
-      // Opened before setns: the undo writes through these, whatever namespace it runs in.
-      const allow = keep(openSync(join(cg.dir, "devices.allow"), "w"));
-      const deny = keep(openSync(join(cg.dir, "devices.deny"), "w"));
-      for (const r of rules) {
-        const rule = `c ${r.major}:${r.minor} rw`;
-        writeSync(allow, rule);
-        undo.push(() => void writeSync(deny, rule));
-        log("cgroup allow", rule);
-      }
-    } else if (cg?.version === 2 && rules.length > 0) {
-      undo.push(allowDevicesV2(sys, cg.dir, rules, (m) => log("warning", m)));
-      log("cgroup v2 device program", rules);
+    // Host files first: after setns, paths resolve in the container's view.
+    const hostFiles = new Map<string, Uint8Array>();
+    for (const op of plan.ops) {
+      if (op.tag !== "procfs" && op.tag !== "tmpfs") continue;
+      for (const f of op.val.files) if (f.content === undefined && f.host && !hostFiles.has(f.host)) hostFiles.set(f.host, readHost(sys, f.host));
     }
+    const cg = ctx.cgroup;
+    if (cg?.version === 1 && plan.cgroup.rules.length > 0) undo.push(allowDevicesV1(sys, cg.dir, plan.cgroup.rules, log));
+    else if (cg?.version === 2 && plan.cgroup.prologue.length > 0) undo.push(allowDevicesV2(sys, cg.dir, plan.cgroup.prologue, (m) => log("warning", m)));
 
-    // Only this thread moves; after this point only synchronous fs calls and FFI are used.
+    // Only this thread moves; after this point only synchronous calls through Libc are made.
     if (ctx.pid !== null) {
-      const ns = keep(sys.open(`/proc/${ctx.pid}/ns/mnt`, O_RDONLY));
+      const ns = undo.keep(sys.open(`/proc/${ctx.pid}/ns/mnt`, O_RDONLY));
       sys.unshare(CLONE_FS);
       sys.setns(ns, CLONE_NEWNS);
     }
-    const root = keep(sys.open(ctx.rootfs, O_PATH | O_DIRECTORY));
-
-    for (const op of ops) {
-      switch (op.op) {
+    const root = undo.keep(sys.open(ctx.rootfs, O_PATH | O_DIRECTORY));
+    const steps = new Steps(sys, new RootFs(sys, root, undo), undo, ctx, hostFiles, log);
+    for (const op of plan.ops) {
+      switch (op.tag) {
         case "device":
-        case "bind": {
-          if (op.op === "device" && op.bind === false) break;
-          let target: number;
-          if (op.op === "bind" && op.kind === "dir") {
-            target = ensureDir(root, op.dst);
-            notKernelFs(target, op.dst);
-          } else target = ensureFile(root, op.dst);
-          const tree = keep(sys.cloneTree(op.src));
-          sys.setMountAttrs(tree, attrs(op.flags));
-          attach(tree, target, op.src);
-          log("mounted", { src: op.src, dst: op.dst, flags: op.flags });
+          steps.device(op.val);
           break;
-        }
-        case "symlink": {
-          const dir = ensureDir(root, op.dir);
-          notKernelFs(dir, op.dir);
-          const st = entry(dir, op.name);
-          if (st && !st.isSymbolicLink()) {
-            // As ldconfig does: an image's own file of that name stays; its link is not made.
-            log("kept the image's file", `${op.dir}/${op.name}`);
-            break;
-          }
-          const old = st ? readlinkSync(`/proc/self/fd/${dir}/${op.name}`) : null;
-          if (old !== null) sys.unlinkat(dir, op.name, 0);
-          sys.symlinkat(op.target, dir, op.name);
-          undo.push(() => {
-            sys.unlinkat(dir, op.name, 0);
-            if (old !== null) sys.symlinkat(old, dir, op.name);
-          });
+        case "bind":
+          steps.bind(op.val);
           break;
-        }
-        case "procfs": {
-          // Mount where the driver's procfs dir is; in a procfs without one (no driver module),
-          // a tmpfs on /proc/driver carries the nvidia/ directory.
-          let target = lookup(root, op.dst, O_PATH | O_DIRECTORY);
-          let prefix = "";
-          if (target === null) {
-            target = lookup(root, "/proc/driver", O_PATH | O_DIRECTORY);
-            if (target === null) throw new NvctError("mount", `no \`/proc/driver\` in the container to mount \`${op.dst}\` on`);
-            prefix = "nvidia/";
-          }
-          const mnt = keep(sys.tmpfs({ mode: "0555" }, MOUNT_ATTRS.nosuid | MOUNT_ATTRS.nodev | MOUNT_ATTRS.noexec));
-          const made = new Set<string>();
-          for (const [relPath, host] of op.files) {
-            const parts = (prefix + relPath).split("/");
-            const name = parts.pop()!;
-            let dir = mnt;
-            for (let i = 0; i < parts.length; i++) {
-              const sub = parts.slice(0, i + 1).join("/");
-              if (!made.has(sub)) {
-                sys.mkdirat(mnt, sub, 0o555);
-                made.add(sub);
-              }
-              dir = keep(sys.openat(mnt, sub, O_PATH | O_DIRECTORY, 0));
-            }
-            const fd = sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY, 0o444);
-            writeFileSync(fd, ctx.procContents.get(host) ?? new Uint8Array());
-            closeSync(fd);
-          }
-          sys.setMountAttrs(mnt, MOUNT_ATTRS.ro | MOUNT_ATTRS.nosuid | MOUNT_ATTRS.nodev | MOUNT_ATTRS.noexec);
-          attach(mnt, target, op.dst);
-          log("mounted procfs", { dst: op.dst, files: op.files.length });
+        case "symlink":
+          steps.symlink(op.val);
           break;
-        }
-        case "chmod": {
-          const fd = lookup(root, op.path, O_PATH);
-          if (fd === null) throw new NvctError("mount", `no \`${op.path}\` in the container to change the mode of`);
-          notKernelFs(fd, op.path);
-          chmodSync(`/proc/self/fd/${fd}`, op.mode);
+        case "procfs":
+          steps.tmpfs(op.val, true);
           break;
-        }
-        case "ldcache": {
-          const etc = ensureDir(root, "/etc");
-          notKernelFs(etc, "/etc");
-          // update-ldcache --folder: the libraries a folder of the container holds, by file name.
-          const entries = [...op.entries];
-          for (const folder of op.folders ?? []) {
-            const dir = lookup(root, folder, O_PATH | O_DIRECTORY);
-            if (dir === null) continue;
-            for (const name of readdirSync(`/proc/self/fd/${dir}`)) {
-              if (!/^lib.+\.so(\.\d+)+$/.test(name)) continue;
-              const bits = elfClass(lookup(root, `${folder}/${name}`, O_PATH));
-              if (bits) entries.push([name, `${folder.replace(/\/+$/, "")}/${name}`, bits]);
-            }
-          }
-          // The image's cache is read only if it is a regular file of sane size.
-          const old = readRegular(lookup(root, "/etc/ld.so.cache", O_PATH), MAX_LDCACHE);
-          const bytes = writeLdCache(old ?? new Uint8Array(), entries.map(([name, path, bits]) => ({ name, path, bits })));
-          const tmp = ".ld.so.cache.nvct";
-          try {
-            sys.unlinkat(etc, tmp, 0);
-          } catch {}
-          const fd = sys.openat(etc, tmp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644);
-          writeFileSync(fd, bytes);
-          closeSync(fd);
-          sys.renameat(etc, tmp, etc, "ld.so.cache");
-          undo.push(() => {
-            if (old === null) return sys.unlinkat(etc, "ld.so.cache", 0);
-            const f = sys.openat(etc, tmp, O_CREAT | O_WRONLY | O_NOFOLLOW, 0o644);
-            writeFileSync(f, old);
-            closeSync(f);
-            sys.renameat(etc, tmp, etc, "ld.so.cache");
-          });
-          log("ld.so.cache updated", { entries: entries.length });
+        case "tmpfs":
+          steps.tmpfs(op.val, false);
           break;
-        }
+        case "ldcache":
+          steps.ldcache(op.val);
+          break;
+        case "chmod":
+          steps.chmod(op.val);
+          break;
+        case "file":
+          steps.file(op.val);
+          break;
+        case "mask":
+          steps.mask(op.val);
+          break;
       }
     }
+    undo.succeeded();
   } catch (e) {
-    for (const u of undo.reverse()) {
-      try {
-        u();
-      } catch (ue) {
-        log("undo failed", (ue as Error).message);
-      }
-    }
-    const msg = e instanceof Error ? e.message : String(e);
-    throw new NvctError("mount", `mount error: ${msg}`, e);
+    undo.run();
+    if (e instanceof NvctError) throw e;
+    throw new NvctError("mount", (e as Error).message ?? String(e), e);
   } finally {
-    for (const fd of fds) {
-      try {
-        closeSync(fd);
-      } catch {}
-    }
+    undo.close();
   }
 }

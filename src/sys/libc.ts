@@ -23,6 +23,10 @@ const SYMBOLS = {
   renameat: { args: [i32, P, i32, P], returns: i32 },
   execve: { args: [P, P, P], returns: i32 },
   fstatfs: { args: [i32, P], returns: i32 },
+  readlinkat: { args: [i32, P, P, u64], returns: i64 },
+  read: { args: [i32, P, u64], returns: i64 },
+  write: { args: [i32, P, u64], returns: i64 },
+  fchmodat: { args: [i32, P, u32, i32], returns: i32 },
   signal: { args: [i32, P], returns: P },
   sigprocmask: { args: [i32, P, P], returns: i32 },
 } as const;
@@ -106,10 +110,13 @@ export const RESOLVE_IN_ROOT = 0x10;
 
 // Syscall numbers of the new mount API and openat2 (the same on x86_64 and aarch64).
 const SYS = { open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432, openat2: 437, mount_setattr: 442 };
-// bpf(2) predates the unified numbering.
+// bpf(2), statx(2) and getdents64(2) predate the unified numbering.
 const SYS_BPF: Record<string, number> = { x64: 321, arm64: 280 };
+const SYS_STATX: Record<string, number> = { x64: 332, arm64: 291 };
+const SYS_GETDENTS64: Record<string, number> = { x64: 217, arm64: 61 };
 export const OPEN_TREE_CLONE = 1;
 export const AT_EMPTY_PATH = 0x1000;
+export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
 const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
 const MOVE_MOUNT_T_EMPTY_PATH = 0x40;
@@ -121,10 +128,36 @@ const MS_PRIVATE = 1 << 18;
 export const PROC_SUPER_MAGIC = 0x9fa0;
 export const SYSFS_MAGIC = 0x62656572;
 
-/** Mount attributes by the names the core's plan uses (MOUNT_ATTR_*). */
-export const MOUNT_ATTRS: Record<string, number> = { ro: 0x1, nosuid: 0x2, nodev: 0x4, noexec: 0x8 };
+export const S_IFMT = 0o170000;
+export const S_IFDIR = 0o040000;
+export const S_IFREG = 0o100000;
+export const S_IFLNK = 0o120000;
+export const S_IFCHR = 0o020000;
+export const S_IFIFO = 0o010000;
+export const S_IFSOCK = 0o140000;
+const STATX_BASIC_STATS = 0x7ff;
+const STATX_MNT_ID = 0x1000;
 
-/** The narrow libc surface the shell uses; tests substitute a recording double. */
+/** What statx says of a file: the fields nvct decides by. */
+export interface Stat {
+  mode: number;
+  ino: bigint;
+  size: number;
+  /** The device a node stands for (character and block devices). */
+  rdevMajor: number;
+  rdevMinor: number;
+  /** The filesystem it lives on. */
+  devMajor: number;
+  devMinor: number;
+  /** The mount it is reached through (Linux 5.8 and later; 0 before). */
+  mntId: bigint;
+}
+
+export const isDir = (st: Stat) => (st.mode & S_IFMT) === S_IFDIR;
+export const isRegular = (st: Stat) => (st.mode & S_IFMT) === S_IFREG;
+export const isLink = (st: Stat) => (st.mode & S_IFMT) === S_IFLNK;
+
+/** The narrow libc surface the shell uses; tests substitute a recording double (sys/record.ts). */
 export interface Libc {
   open(path: string, flags: number, mode?: number): number;
   close(fd: number): void;
@@ -154,6 +187,18 @@ export interface Libc {
   bpf(cmd: number, attr: Uint8Array, what: string): number;
   /** The filesystem type (statfs f_type) of what fd refers to. */
   fsType(fd: number, subject: string): number;
+  /** statx of `path` under dirfd ("" with AT_EMPTY_PATH: dirfd itself); null when it is absent. */
+  stat(dirfd: number, path: string, flags: number): Stat | null;
+  /** readlinkat: the target of the link `path` under dirfd. */
+  readlink(dirfd: number, path: string): string;
+  /** read(2) into buf from offset 0; returns the count. */
+  read(fd: number, buf: Uint8Array, subject: string): number;
+  /** write(2) of all of data. */
+  write(fd: number, data: Uint8Array, subject: string): void;
+  /** The entry names of an open directory (getdents64), without . and .. */
+  readdir(fd: number, subject: string): string[];
+  /** fchmodat(2). */
+  chmod(dirfd: number, path: string, mode: number): void;
 }
 
 const makedev = (major: number, minor: number) =>
@@ -260,6 +305,67 @@ export const sys: Libc = {
     l.sigprocmask(2, hold(new Uint8Array(128)), null);
     check(l, l.execve(hold(file), hold(av), hold(ev)), "execute", path);
     throw new SysError("execute", path, 0);
+  },
+  stat(dirfd, path, flags) {
+    const l = libc();
+    const buf = new Uint8Array(256);
+    const rc = Number(l.syscall(SYS_STATX[process.arch] ?? 332, dirfd, hold(cstr(path)), flags, STATX_BASIC_STATS | STATX_MNT_ID, hold(buf)));
+    if (rc < 0) {
+      const e = errno(l);
+      if (e === 2 || e === 20) return null; // ENOENT, ENOTDIR: not there
+      throw new SysError("stat", path || `fd ${dirfd}`, e);
+    }
+    const v = new DataView(buf.buffer);
+    return {
+      mode: v.getUint16(28, true),
+      ino: v.getBigUint64(32, true),
+      size: Number(v.getBigUint64(40, true)),
+      rdevMajor: v.getUint32(128, true),
+      rdevMinor: v.getUint32(132, true),
+      devMajor: v.getUint32(136, true),
+      devMinor: v.getUint32(140, true),
+      mntId: v.getBigUint64(144, true),
+    };
+  },
+  readlink(dirfd, path) {
+    const l = libc();
+    const buf = new Uint8Array(4096);
+    const n = check(l, l.readlinkat(dirfd, hold(cstr(path)), hold(buf), BigInt(buf.length)), "read link", path);
+    return Buffer.from(buf.subarray(0, n)).toString();
+  },
+  read(fd, buf, subject) {
+    const l = libc();
+    return check(l, l.read(fd, hold(buf), BigInt(buf.length)), "read", subject);
+  },
+  write(fd, data, subject) {
+    const l = libc();
+    const b = new Uint8Array(data);
+    for (let at = 0; at < b.length; ) {
+      at += check(l, l.write(fd, hold(b.subarray(at)), BigInt(b.length - at)), "write", subject);
+    }
+  },
+  readdir(fd, subject) {
+    const l = libc();
+    const names: string[] = [];
+    const buf = new Uint8Array(32768);
+    const v = new DataView(buf.buffer);
+    for (;;) {
+      const n = call(l, SYS_GETDENTS64[process.arch] ?? 217, [fd, hold(buf), buf.length], "read directory", subject);
+      if (n === 0) return names;
+      // struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name (NUL-terminated)
+      for (let at = 0; at < n; ) {
+        const reclen = v.getUint16(at + 16, true);
+        let end = at + 19;
+        while (buf[end] !== 0) end++;
+        const name = Buffer.from(buf.subarray(at + 19, end)).toString();
+        if (name !== "." && name !== "..") names.push(name);
+        at += reclen;
+      }
+    }
+  },
+  chmod(dirfd, path, mode) {
+    const l = libc();
+    check(l, l.fchmodat(dirfd, hold(cstr(path)), mode, 0), "change the mode of", path);
   },
   fsType(fd, subject) {
     const l = libc();

@@ -50,6 +50,8 @@ export interface NvmlGpu {
   brand: string;
   busId: string;
   arch: string;
+  /** NVML answers the GPU's MIG mode: it can have MIG devices. */
+  migCapable: boolean;
   migEnabled: boolean;
   migs: NvmlMig[];
 }
@@ -72,7 +74,7 @@ export class Nvml {
     try {
       handle = dlopen(path, SYMBOLS);
     } catch (e) {
-      throw new NvctError("nvml-load", `load library failed: ${path}: ${(e as Error).message}`, e);
+      throw new NvctError("nvml", `load library failed: ${path}: ${(e as Error).message}`, e);
     }
     this.lib = handle.symbols;
     this.close = () => handle.close();
@@ -161,6 +163,7 @@ export class Nvml {
       brand: BRANDS[brand] ?? "Unknown",
       busId,
       arch: `${cc[0]}.${cc[1]}`,
+      migCapable: rc === 0,
       migEnabled,
       migs,
     };

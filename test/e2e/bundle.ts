@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, FAKEHOST } from "../helpers";
+import { BIN, FAKEHOST } from "../paths";
 
 const BUSYBOX = "/bin/busybox";
 const APPLETS = ["sh", "ls", "cat", "echo", "stat", "readlink", "grep", "sort", "test", "wc", "head", "tr", "mount", "id", "sed", "true", "find"];
@@ -88,22 +88,6 @@ function specTemplate(dir: string): string {
   return template;
 }
 
-export interface ContainerRun {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-let seq = 0;
-/** Runs the bundle with runc inside the fake host; runc's state lives in dir/runc-state. */
-export function runContainer(fake: string, bundle: string, opts: { driverRoot?: boolean } = {}): ContainerRun {
-  const id = `nvct-e2e-${process.pid}-${++seq}`;
-  const state = join(bundle, "runc-state");
-  const args = [...(opts.driverRoot ? ["--driver-root"] : []), fake, "--", "runc", "--root", state, "run", "--bundle", bundle, id];
-  const r = spawnSync(FAKEHOST, args, { encoding: "utf8", timeout: 60_000 });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
 /** What the container reports about itself, section by section. */
 export const REPORT = `
 echo "nodes:" $(ls /dev | grep -E '^nvidia' | sort)
@@ -113,7 +97,13 @@ echo "libs:" $(ls /usr/lib/x86_64-linux-gnu /usr/lib64 2>/dev/null | grep -E '\\
 echo "libs32:" $(ls /usr/lib/i386-linux-gnu /usr/lib32 2>/dev/null | grep -E '\\.so\\.550' | sort)
 echo "bins:" $(ls /usr/bin | grep -E '^nvidia' | sort)
 echo "gpus:" $(ls /proc/driver/nvidia/gpus 2>/dev/null)
+echo "procfiles:" $(cd /proc/driver/nvidia 2>/dev/null && find . -type f 2>/dev/null | sed 's#^./##' | grep -v ^capabilities | sort)
+echo "params:" $(grep ModifyDeviceFiles /proc/driver/nvidia/params 2>/dev/null)
 echo "migcaps:" $(cd /proc/driver/nvidia 2>/dev/null && find capabilities -type f 2>/dev/null | sort)
+echo "ipcs:" $(ls -d /run/nvidia-*/socket /var/run/nvidia-*/socket /tmp/nvidia-mps 2>/dev/null | sort)
+echo "firmware:" $(ls /lib/firmware/nvidia/*/ 2>/dev/null | sort)
+echo "links:" $(cd /usr/lib/x86_64-linux-gnu 2>/dev/null && for f in libcuda.so libnvidia-opticalflow.so libGLX_indirect.so.0; do [ -L $f ] && echo "$f->$(readlink $f)"; done)
+echo "profile: $(cat /etc/nvidia/nvidia-application-profiles-rc.d/10-container.conf 2>/dev/null)"
 for f in $(ls -d /usr/lib/x86_64-linux-gnu/*.so.550* /usr/lib64/*.so.550* /usr/bin/nvidia-* 2>/dev/null); do probe write $f; done | sed 's/^/ro: /'
 probe dlopen libcuda.so.1 libnvidia-ml.so.1 | sed 's/^/dl: /'
 `;
@@ -126,17 +116,24 @@ export interface Report {
   libs32: string[];
   bins: string[];
   gpus: string[];
+  procfiles: string[];
+  params: string;
   migcaps: string[];
+  ipcs: string[];
+  firmware: string[];
+  links: string[];
+  profile: string;
   ro: string[];
   dl: string[];
 }
 
 export function parseReport(out: string): Report {
-  const r: any = { nodes: [], caps: [], opens: [], libs: [], libs32: [], bins: [], gpus: [], migcaps: [], ro: [], dl: [] };
+  const r: any = { nodes: [], caps: [], opens: [], libs: [], libs32: [], bins: [], gpus: [], procfiles: [], params: "", migcaps: [], ipcs: [], firmware: [], links: [], profile: "", ro: [], dl: [] };
   for (const line of out.split("\n")) {
     const m = /^(\w+): ?(.*)$/.exec(line);
     if (!m || !(m[1] in r)) continue;
     if (["opens", "ro", "dl"].includes(m[1])) r[m[1]].push(m[2]);
+    else if (["params", "profile"].includes(m[1])) r[m[1]] = m[2];
     else r[m[1]] = m[2].split(" ").filter(Boolean);
   }
   return r;

@@ -1,35 +1,21 @@
 // `nvidia-container-cli configure` driving the engine as containerd's `ctr run --gpus` and the
 // reference Go hook call it, under real runc in the fake host.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { cleanCompiledLibraries, THREE_MIXED } from "../fake/driver";
-import { BIN, fakeDriver, inFakeHost } from "../helpers";
-import { makeRootfs, parseReport, REPORT, runContainer, writeBundle } from "./bundle";
+import { THREE_MIXED } from "../fake/driver";
+import { BIN, inFakeHost, scene } from "../setup";
 
 const CLI = join(BIN, "nvidia-container-cli");
-let work: string;
-let fake: ReturnType<typeof fakeDriver>;
-beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), "nvct-configure-"));
-  fake = fakeDriver(THREE_MIXED, "configure");
-}, 180_000);
-afterAll(() => {
-  rmSync(work, { recursive: true, force: true });
-  fake.remove();
-  cleanCompiledLibraries();
-});
+const S = scene("configure", { mixed: THREE_MIXED });
 
-let seq = 0;
 function viaCli(args: (rootfs: string) => string[]) {
-  const dir = join(work, `c${++seq}`);
-  mkdirSync(dir);
-  const rootfs = makeRootfs(dir, { debian: true });
   const hook = join(import.meta.dir, "ctr-hook.sh");
-  writeBundle(dir, { script: REPORT, hook: { path: hook, args: [hook, CLI, ...args(rootfs)] } });
-  const r = runContainer(fake.dir, dir);
-  return { ...r, report: parseReport(r.stdout) };
+  const dir = S.bundle({ hook: { path: hook, args: [hook, CLI, ...args("ROOTFS")] } });
+  // The bundle's rootfs is known only now: put it where the arguments say ROOTFS.
+  const cfg = join(dir, "config.json");
+  const fs = require("node:fs");
+  fs.writeFileSync(cfg, fs.readFileSync(cfg, "utf8").replaceAll('"ROOTFS"', JSON.stringify(join(dir, "rootfs"))));
+  return S.run(dir);
 }
 
 const V = "550.54.14";
@@ -40,7 +26,7 @@ describe("configure under runc", () => {
     expect(r.stderr).toBe("");
     expect(r.report.nodes).toEqual(["nvidia-uvm", "nvidia-uvm-tools", "nvidia1", "nvidiactl"]);
     expect(r.report.libs).toContain(`libcuda.so.${V}`);
-    expect(r.report.gpus).toEqual(["00000000:3b:00.0"]);
+    expect(r.report.gpus).toEqual(["0000:3b:00.0"]);
     expect(r.report.dl).toEqual(["dlopen libcuda.so.1: OK", "dlopen libnvidia-ml.so.1: OK"]);
   });
 
@@ -74,18 +60,19 @@ describe("configure: bad flags", () => {
   const cases: [string, string[], string][] = [
     ["missing rootfs", ["configure", "--pid=1"], "configure: missing ROOTFS"],
     ["relative rootfs", ["configure", "--pid=1", "rootfs"], "invalid rootfs `rootfs`: must be an absolute path other than /"],
-    ["rootfs /", ["configure", "--pid=1", "/"], "invalid rootfs `/`"],
+    ["rootfs /", ["configure", "--pid=1", "/"], "invalid rootfs `/`: must be an absolute path other than /"],
     ["missing rootfs dir", ["configure", "--pid=1", "/nonexistent/rootfs"], "invalid rootfs `/nonexistent/rootfs`: no such directory"],
     ["missing pid", ["configure", "/tmp"], "configure: missing --pid"],
     ["bad pid", ["configure", "--pid=abc", "/tmp"], "invalid pid `abc`"],
     ["dead pid", ["configure", "--pid=999999999", "/tmp"], "invalid pid `999999999`: no such process"],
-    ["bad ldconfig", ["configure", "--pid=1", "--ldconfig=ldconfig", "/tmp"], "invalid ldconfig `ldconfig`"],
-    ["bad cuda-compat-mode", ["configure", "--pid=1", "--cuda-compat-mode=yes", "/tmp"], "invalid cuda-compat-mode `yes`"],
+    ["bad ldconfig", ["configure", "--pid=1", "--ldconfig=ldconfig", "/tmp"], "invalid ldconfig `ldconfig`: want an absolute path, or @ and a host path"],
+    ["bad cuda-compat-mode", ["configure", "--pid=1", "--cuda-compat-mode=yes", "/tmp"], "invalid cuda-compat-mode `yes`: want mount, ldconfig or disabled"],
     ["unknown flag", ["configure", "--gpus=all", "/tmp"], "unrecognized option '--gpus'"],
   ];
   test.each(cases)("%s", (_d, argv, msg) => {
-    const r = inFakeHost(fake.dir, [CLI, ...argv]);
-    expect(r.stderr).toContain(msg);
-    expect(r.status).toBe(64);
+    const r = inFakeHost(S.driver(), [CLI, ...argv]);
+    expect(r.stderr).toBe(`nvidia-container-cli: ${msg}\nTry \`nvidia-container-cli --help' or \`nvidia-container-cli --usage' for more information.\n`);
+    expect(r.stdout).toBe("");
+    expect(r.status).toBe(1);
   });
 });

@@ -1,38 +1,13 @@
 // End to end: real runc containers in the fake host, GPUs given by nvct's prestart hook.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanCompiledLibraries, MIG_ON_ONE, THREE_MIXED } from "../fake/driver";
-import { fakeDriver } from "../helpers";
-import { makeRootfs, parseReport as parse, REPORT, runContainer, writeBundle, type BundleOptions, type Report } from "./bundle";
+import { MIG_ON_ONE, THREE_MIXED, migMinor } from "../fake/driver";
+import { scene } from "../setup";
+import type { Report } from "./bundle";
 
-let work: string;
-let mixed: ReturnType<typeof fakeDriver>;
-let mig: ReturnType<typeof fakeDriver>;
-
-beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), "nvct-e2e-"));
-  mixed = fakeDriver(THREE_MIXED, "e2e-mixed");
-  mig = fakeDriver(MIG_ON_ONE, "e2e-mig");
-}, 180_000);
-afterAll(() => {
-  rmSync(work, { recursive: true, force: true });
-  mixed.remove();
-  mig.remove();
-  cleanCompiledLibraries();
-});
-
-let seq = 0;
-function container(o: Partial<BundleOptions> & { debian?: boolean; fake?: string; driverRoot?: boolean }) {
-  const dir = join(work, `c${++seq}`);
-  mkdirSync(dir);
-  makeRootfs(dir, { debian: o.debian !== false });
-  writeBundle(dir, { script: REPORT, ...o });
-  const r = runContainer(o.fake ?? mixed.dir, dir, { driverRoot: o.driverRoot });
-  return { ...r, report: parse(r.stdout) };
-}
+const S = scene("e2e-hook", { mixed: THREE_MIXED, mig: MIG_ON_ONE, imex: { ...THREE_MIXED, imexChannels: 4 } });
+const container = (o: Parameters<typeof S.container>[0] & { fake?: string } = {}) => S.container({ fake: "mixed", ...o });
 
 const V = "550.54.14";
 const UTILITY_LIBS = [`libnvidia-cfg.so.${V}`, `libnvidia-ml.so.${V}`];
@@ -68,14 +43,14 @@ describe("hook: which GPUs (NVIDIA_VISIBLE_DEVICES)", () => {
     expect(r.stderr).toBe("");
     expect(r.report.nodes).toEqual(ALL_NODES_MIXED);
     expect(r.report.opens.sort()).toEqual(["/dev/nvidia-uvm: ENXIO", "/dev/nvidia0: ENXIO", "/dev/nvidia1: ENXIO", "/dev/nvidia3: ENXIO", "/dev/nvidiactl: ENXIO"].map((s) => `open ${s}`));
-    expect(r.report.gpus).toEqual(["00000000:07:00.0", "00000000:3b:00.0", "00000001:86:00.0"]);
+    expect(r.report.gpus).toEqual(["0000:07:00.0", "0000:3b:00.0", "0001:86:00.0"]);
   });
 
   test("0,2: GPUs 0 and 2 (minor 3), GPU 1 absent", () => {
     const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=0,2"] });
     expect(r.report.nodes).toEqual(["nvidia-uvm", "nvidia-uvm-tools", "nvidia0", "nvidia3", "nvidiactl"]);
     expect(r.report.opens).toContain("open /dev/nvidia3: ENXIO");
-    expect(r.report.gpus).toEqual(["00000000:07:00.0", "00000001:86:00.0"]);
+    expect(r.report.gpus).toEqual(["0000:07:00.0", "0001:86:00.0"]);
     expect(r.report.libs).toEqual(DEFAULT_LIBS);
     expect(r.report.bins).toEqual(["nvidia-cuda-mps-control", "nvidia-cuda-mps-server", "nvidia-debugdump", "nvidia-persistenced", "nvidia-smi"]);
     expect(r.report.ro.length).toBe(DEFAULT_LIBS.length + 5);
@@ -86,17 +61,17 @@ describe("hook: which GPUs (NVIDIA_VISIBLE_DEVICES)", () => {
   test("a GPU UUID selects that GPU", () => {
     const r = container({ env: [`NVIDIA_VISIBLE_DEVICES=${THREE_MIXED.gpus[1].uuid}`] });
     expect(r.report.nodes).toEqual(["nvidia-uvm", "nvidia-uvm-tools", "nvidia1", "nvidiactl"]);
-    expect(r.report.gpus).toEqual(["00000000:3b:00.0"]);
+    expect(r.report.gpus).toEqual(["0000:3b:00.0"]);
   });
 
   test("a MIG device: its GPU's node, its capability nodes and access files", () => {
-    const r = container({ env: [`NVIDIA_VISIBLE_DEVICES=${MIG_ON_ONE.gpus[0].migs![1].uuid}`], fake: mig.dir });
+    const r = container({ env: [`NVIDIA_VISIBLE_DEVICES=${MIG_ON_ONE.gpus[0].migs![1].uuid}`], fake: "mig" });
     expect(r.stderr).toBe("");
     expect(r.report.nodes).toEqual(["nvidia-caps", "nvidia-uvm", "nvidia-uvm-tools", "nvidia0", "nvidiactl"]);
     expect(r.report.caps).toEqual(["nvidia-cap21", "nvidia-cap22"]);
     expect(r.report.opens).toContain("open /dev/nvidia-caps/nvidia-cap21: ENXIO");
     expect(r.report.migcaps).toEqual(["capabilities/gpu0/mig/gi2/access", "capabilities/gpu0/mig/gi2/ci0/access"]);
-    expect(r.report.gpus).toEqual(["00000000:10:00.0"]);
+    expect(r.report.gpus).toEqual(["0000:10:00.0"]);
   });
 
   test("an unknown id: the container does not start, the error names the id", () => {
@@ -197,13 +172,13 @@ describe("hook: policy", () => {
   });
 
   test("MIG config in an unprivileged container is refused", () => {
-    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_MIG_CONFIG_DEVICES=all"], fake: mig.dir });
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_MIG_CONFIG_DEVICES=all"], fake: "mig" });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("cannot set NVIDIA_MIG_CONFIG_DEVICES in an unprivileged container");
   });
 
   test("MIG config in a privileged container gets the config capability", () => {
-    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_MIG_CONFIG_DEVICES=all"], privileged: true, fake: mig.dir });
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_MIG_CONFIG_DEVICES=all"], privileged: true, fake: "mig" });
     expect(r.stderr).toBe("");
     expect(r.report.caps).toContain("nvidia-cap1");
     expect(r.report.migcaps).toContain("capabilities/mig/config");
@@ -234,75 +209,153 @@ describe("hook: layouts", () => {
 });
 
 describe("hook: IMEX channels", () => {
+  const script = "ls /dev/nvidia-caps-imex-channels; probe open /dev/nvidia-caps-imex-channels/channel1 /dev/nvidia-caps-imex-channels/channel3";
   test("NVIDIA_IMEX_CHANNELS gives exactly those channel nodes, allowed by the cgroup", () => {
-    const f = fakeDriver({ ...THREE_MIXED, imexChannels: 4 }, "e2e-imex");
-    try {
-      const script = "ls /dev/nvidia-caps-imex-channels; probe open /dev/nvidia-caps-imex-channels/channel1 /dev/nvidia-caps-imex-channels/channel3";
-      const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_IMEX_CHANNELS=1,3"], fake: f.dir, script });
-      expect(r.stderr).toBe("");
-      expect(r.stdout).toBe("channel1\nchannel3\nopen /dev/nvidia-caps-imex-channels/channel1: ENXIO\nopen /dev/nvidia-caps-imex-channels/channel3: ENXIO\n");
-      const missing = container({ env: ["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_IMEX_CHANNELS=7"], fake: f.dir, script });
-      expect(missing.status).not.toBe(0);
-      expect(missing.stderr).toContain("device error: `/dev/nvidia-caps-imex-channels/channel7` is missing");
-    } finally {
-      f.remove();
-    }
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_IMEX_CHANNELS=1,3"], fake: "imex", script });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("channel1\nchannel3\nopen /dev/nvidia-caps-imex-channels/channel1: ENXIO\nopen /dev/nvidia-caps-imex-channels/channel3: ENXIO\n");
+  });
+  test("all: every channel the driver has", () => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_IMEX_CHANNELS=all"], fake: "imex", script: "ls /dev/nvidia-caps-imex-channels | tr '\\n' ' '" });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("channel0 channel1 channel2 channel3 ");
+  });
+  test("a channel the driver lacks: an error naming its node", () => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_IMEX_CHANNELS=7"], fake: "imex", script });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("nvidia-container-runtime-hook: device error: `/dev/nvidia-caps-imex-channels/channel7` is missing");
   });
 });
 
 describe("hook: the driver's nodes", () => {
   test("a node whose rdev is not the GPU's is refused, by name", () => {
-    const odd = fakeDriver(THREE_MIXED, "e2e-odd");
-    try {
-      const f = join(odd.dir, "devnodes");
-      writeFileSync(f, readFileSync(f, "utf8").replace("nvidia1 c 195 1\n", "nvidia1 c 195 7\n"));
-      const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=1"], fake: odd.dir });
-      expect(r.status).not.toBe(0);
-      expect(r.stderr).toContain("device error: `/dev/nvidia1` is 195:7, expected 195:1");
-    } finally {
-      odd.remove();
-    }
+    const odd = S.dir("odd");
+    const { buildFakeDriver } = require("../fake/driver");
+    buildFakeDriver(odd, THREE_MIXED);
+    const f = join(odd, "devnodes");
+    writeFileSync(f, readFileSync(f, "utf8").replace("nvidia1 c 195 1\n", "nvidia1 c 195 7\n"));
+    const b = S.bundle({ env: ["NVIDIA_VISIBLE_DEVICES=1"] });
+    const r = require("../setup").inFakeHost(odd, ["runc", "--root", join(b, "runc-state"), "run", "--bundle", b, `odd-${process.pid}`]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("nvidia-container-runtime-hook: device error: `/dev/nvidia1` is 195:7, expected 195:1");
   });
 });
 
 describe("hook: the inventory cache", () => {
   test("NVML is asked once; the cache holds while procfs says the same; a change asks NVML again", () => {
-    const f = fakeDriver(THREE_MIXED, "e2e-cache");
-    try {
-      const cache = join(work, "inventory.json");
-      const config = `[nvct]\ninventory-cache = "${cache}"\n`;
-      const first = container({ env: ["NVIDIA_VISIBLE_DEVICES=1"], fake: f.dir, config });
-      expect(first.report.nodes).toContain("nvidia1");
-      expect(JSON.parse(readFileSync(cache, "utf8")).inventory.gpus.length).toBe(3);
-      // From now on NVML fails: a start that still works did not ask it.
-      const conf = join(f.dir, "root/usr/lib/x86_64-linux-gnu/fake-nvml.conf");
-      writeFileSync(conf, readFileSync(conf, "utf8") + "fail nvmlInit_v2 9\n");
-      const second = container({ env: ["NVIDIA_VISIBLE_DEVICES=2"], fake: f.dir, config });
-      expect(second.stderr).toBe("");
-      expect(second.report.nodes).toContain("nvidia3");
-      // The driver now reports something else for a GPU: the cache is stale, NVML is asked.
-      const info = join(f.dir, "proc-driver/nvidia/gpus/00000000:07:00.0/information");
-      writeFileSync(info, readFileSync(info, "utf8").replace("NVIDIA A100-SXM4-40GB", "NVIDIA A100-SXM4-80GB"));
-      const third = container({ env: ["NVIDIA_VISIBLE_DEVICES=0"], fake: f.dir, config });
-      expect(third.status).not.toBe(0);
-      expect(third.stderr).toContain("initialization error: nvml error: nvmlInit_v2: Driver Not Loaded");
-    } finally {
-      f.remove();
-    }
+    const f = S.dir("cache-driver");
+    const { buildFakeDriver } = require("../fake/driver");
+    buildFakeDriver(f, THREE_MIXED);
+    const cache = join(S.work, "inventory.json");
+    const config = `[nvct]\ninventory-cache = "${cache}"\n`;
+    const { inFakeHost } = require("../setup");
+    const run = (env: string[]) => {
+      const b = S.bundle({ env, config });
+      const r = inFakeHost(f, ["runc", "--root", join(b, "runc-state"), "run", "--bundle", b, `cache-${process.pid}-${Math.random().toString(36).slice(2)}`]);
+      return { ...r, report: require("./bundle").parseReport(r.stdout) as Report };
+    };
+    const first = run(["NVIDIA_VISIBLE_DEVICES=1"]);
+    expect(first.report.nodes).toContain("nvidia1");
+    expect(JSON.parse(readFileSync(cache, "utf8")).inventory.gpus.length).toBe(3);
+    // From now on NVML fails: a start that still works did not ask it.
+    const conf = join(f, "root/usr/lib/x86_64-linux-gnu/fake-nvml.conf");
+    writeFileSync(conf, readFileSync(conf, "utf8") + "fail nvmlInit_v2 9\n");
+    const second = run(["NVIDIA_VISIBLE_DEVICES=2"]);
+    expect(second.stderr).toBe("");
+    expect(second.report.nodes).toContain("nvidia3");
+    // The driver now reports something else for a GPU: the cache is stale, NVML is asked.
+    const info = join(f, "proc-driver/nvidia/gpus/0000:07:00.0/information");
+    writeFileSync(info, readFileSync(info, "utf8").replace("NVIDIA A100-SXM4-40GB", "NVIDIA A100-SXM4-80GB"));
+    const third = run(["NVIDIA_VISIBLE_DEVICES=0"]);
+    expect(third.status).not.toBe(0);
+    expect(third.stderr).toContain("initialization error: nvml error: nvmlInit_v2: Driver Not Loaded");
+    rmSync(cache, { force: true });
   });
 });
 
-describe("hook: the host afterwards", () => {
-  test("a GPU container and a failed one leave /dev, the mount table and the ld cache as they were", () => {
-    const snap = () => ({
-      dev: readdirSync("/dev").sort(),
-      mounts: readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ").slice(3, 5).join(" ")).sort(),
-      ldcache: createHash("sha256").update(readFileSync("/etc/ld.so.cache")).digest("hex"),
-      cgroups: readdirSync("/sys/fs/cgroup/devices").sort(),
-    });
-    const before = snap();
-    expect(container({ env: ["NVIDIA_VISIBLE_DEVICES=all"] }).status).toBe(0);
-    expect(container({ env: ["NVIDIA_VISIBLE_DEVICES=9"] }).status).not.toBe(0);
-    expect(snap()).toEqual(before);
+describe("hook: the host afterwards, seen from the fake host", () => {
+  const WATCH = ["/usr/lib/x86_64-linux-gnu", "/usr/bin", "/dev"];
+  test("a GPU container and a failed one leave the mount table, /dev, the ld cache and the driver's files as they were", () => {
+    for (const env of [["NVIDIA_VISIBLE_DEVICES=all"], ["NVIDIA_VISIBLE_DEVICES=9"]]) {
+      const r = container({ env, watch: WATCH });
+      expect(r.host!.after).toBe(r.host!.before);
+    }
+  });
+
+  test("the check sees what it must: a prestart hook that leaks a mount onto a host file is caught", () => {
+    const victim = S.dir("victim");
+    writeFileSync(join(victim, "keep"), "host file\n");
+    const leak = S.file("leak.sh", `#!/bin/sh\nmount --bind /etc/hostname ${victim}/keep\n`);
+    require("node:fs").chmodSync(leak, 0o755);
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=all"], hook: { path: leak, args: [leak] }, watch: [victim] });
+    expect(r.status).toBe(0);
+    expect(r.host!.after).not.toBe(r.host!.before);
+    // From the test's own namespace the leaked mount is invisible: that is why the check runs inside.
+    expect(readFileSync(join(victim, "keep"), "utf8")).toBe("host file\n");
+  });
+});
+
+describe("hook: what the reference gives, on a driver that looks like the real one", () => {
+  test("/proc/driver/nvidia: the selected GPUs' directories (16-bit domain names, all their files), params with ModifyDeviceFiles: 0", () => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=2"] });
+    expect(r.stderr).toBe("");
+    expect(r.report.gpus).toEqual(["0001:86:00.0"]);
+    expect(r.report.procfiles).toEqual(["gpus/0001:86:00.0/information", "gpus/0001:86:00.0/power", "gpus/0001:86:00.0/registry", "params", "registry", "version"]);
+    expect(r.report.params).toBe("ModifyDeviceFiles: 0");
+  });
+
+  test("a selected GPU without its procfs directory: an error naming the directory, nothing started", () => {
+    const missing = S.dir("noproc");
+    const { buildFakeDriver } = require("../fake/driver");
+    buildFakeDriver(missing, THREE_MIXED);
+    rmSync(join(missing, "proc-driver/nvidia/gpus/0000:3b:00.0"), { recursive: true });
+    const b = S.bundle({ env: ["NVIDIA_VISIBLE_DEVICES=1"] });
+    const run = require("../setup").inFakeHost(missing, ["runc", "--root", join(b, "runc-state"), "run", "--bundle", b, `noproc-${process.pid}`]);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain("nvidia-container-runtime-hook: mount error: no `/proc/driver/nvidia/gpus/0000:3b:00.0` for GPU 1 (00000000:3b:00.0)");
+    expect(run.stdout).toBe("");
+  });
+
+  test("IPC sockets where the host's path resolves: /run, not /var/run", () => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=0"] });
+    expect(r.report.ipcs).toEqual(["/run/nvidia-fabricmanager/socket", "/run/nvidia-persistenced/socket"]);
+  });
+
+  const firmware = ["gsp_ga10x.bin", "gsp_tu10x.bin"];
+  const perCaps: [string, string, (r: Report) => void][] = [
+    ["utility", "utility", (r) => expect(r.links).toEqual([])],
+    ["video: its libraries, libnvidia-opticalflow.so, and compute's libcuda.so", "video", (r) => expect(r.links).toEqual(["libcuda.so->libcuda.so.1", "libnvidia-opticalflow.so->libnvidia-opticalflow.so.1"])],
+    ["graphics: libGLX_indirect.so.0 and the application profile naming its GPUs", "graphics", (r) => {
+      expect(r.links).toEqual([`libGLX_indirect.so.0->libGLX_nvidia.so.${V}`]);
+      expect(r.profile).toBe('{ "profiles": [{"name": "_container_", "settings": ["EGLVisibleDGPUDevices", 0xa]}], "rules": [{"pattern": [], "profile": "_container_"}]}');
+    }],
+    ["display: as graphics, with the modeset node", "display", (r) => {
+      expect(r.nodes).toContain("nvidia-modeset");
+      expect(r.profile).toContain("0xa");
+    }],
+  ];
+  test.each(perCaps)("GSP firmware whatever the capabilities; %s", (_d, caps, check) => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=1,2", `NVIDIA_DRIVER_CAPABILITIES=${caps}`] });
+    expect(r.stderr).toBe("");
+    expect(r.report.firmware).toEqual(firmware);
+    check(r.report);
+  });
+
+  test("all on a MIG host: every MIG device's capability nodes and access files", () => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=all"], fake: "mig" });
+    expect(r.stderr).toBe("");
+    const m = MIG_ON_ONE.gpus[0].migs!;
+    expect(r.report.caps).toEqual(m.flatMap((x) => [migMinor(0, x.gi), migMinor(0, x.gi, x.ci)]).sort((a, b) => String(a).localeCompare(String(b))).map((n) => `nvidia-cap${n}`));
+    expect(r.report.migcaps).toEqual(["capabilities/gpu0/mig/gi1/access", "capabilities/gpu0/mig/gi1/ci0/access", "capabilities/gpu0/mig/gi2/access", "capabilities/gpu0/mig/gi2/ci0/access"]);
+    expect(r.report.opens).toContain(`open /dev/nvidia-caps/nvidia-cap${migMinor(0, 1)}: ENXIO`);
+  });
+
+  test("MIG config: the whole /dev/nvidia-caps and /proc/driver/nvidia/capabilities, to create instances with", () => {
+    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_MIG_CONFIG_DEVICES=all"], privileged: true, fake: "mig" });
+    expect(r.stderr).toBe("");
+    expect(r.report.caps).toEqual(readFileSync(join(S.driver("mig"), "devnodes"), "utf8").split("\n").filter((l) => l.startsWith("nvidia-caps/")).map((l) => l.split(" ")[0].slice(12)).sort());
+    expect(r.report.migcaps).toEqual(["capabilities/gpu0/mig/gi1/access", "capabilities/gpu0/mig/gi1/ci0/access", "capabilities/gpu0/mig/gi2/access", "capabilities/gpu0/mig/gi2/ci0/access", "capabilities/mig/config", "capabilities/mig/monitor"]);
+    // The config capability and any instance's are allowed by the device cgroup, even one not yet made.
+    expect(r.report.opens).toContain("open /dev/nvidia-caps/nvidia-cap1: ENXIO");
   });
 });

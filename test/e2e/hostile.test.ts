@@ -1,41 +1,21 @@
 // Hostile images: symlinks and odd files in the rootfs must never make the hook touch the host,
 // and a failure half-way must leave no mount and no file behind.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanCompiledLibraries, FOUR_H100 } from "../fake/driver";
-import { fakeDriver } from "../helpers";
-import { makeRootfs, runContainer, writeBundle } from "./bundle";
+import { FOUR_H100 } from "../fake/driver";
+import { scene } from "../setup";
 
-let work: string;
-let fake: ReturnType<typeof fakeDriver>;
-beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), "nvct-hostile-"));
-  fake = fakeDriver(FOUR_H100, "hostile");
-}, 180_000);
-afterAll(() => {
-  rmSync(work, { recursive: true, force: true });
-  fake.remove();
-  cleanCompiledLibraries();
-});
+const S = scene("hostile", { h100: FOUR_H100 });
 
-const mounts = () => readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ").slice(3, 5).join(" ")).sort();
-
-let seq = 0;
+/** A container whose image prepare() made hostile; the host is watched from inside the fake host. */
 function hostile(prepare: (rootfs: string, victim: string) => void, script = "probe dlopen libcuda.so.1; ls /usr/bin | grep -c nvidia") {
-  const dir = join(work, `h${++seq}`);
-  const victim = join(work, `victim${seq}`);
-  mkdirSync(dir);
-  mkdirSync(victim);
+  const victim = S.dir("victim");
   writeFileSync(join(victim, "keep"), "host file\n");
-  const rootfs = makeRootfs(dir, { debian: true });
-  prepare(rootfs, victim);
-  writeBundle(dir, { env: ["NVIDIA_VISIBLE_DEVICES=all", "LD_PRELOAD=/tmp/evil.so"], script });
-  const before = mounts();
-  const r = runContainer(fake.dir, dir);
-  return { ...r, rootfs, victim, victimFiles: readdirSync(victim).sort(), mountsChanged: JSON.stringify(mounts()) !== JSON.stringify(before) };
+  const dir = S.bundle({ env: ["NVIDIA_VISIBLE_DEVICES=all", "LD_PRELOAD=/tmp/evil.so"], script, prepare: (rootfs) => prepare(rootfs, victim) });
+  const r = S.run(dir, { watch: [victim, "/usr/lib/x86_64-linux-gnu", "/usr/bin"] });
+  return { ...r, rootfs: join(dir, "rootfs"), victim, victimFiles: readdirSync(victim).sort(), hostChanged: r.host!.after !== r.host!.before };
 }
 
 describe("hostile images", () => {
@@ -78,7 +58,7 @@ describe("hostile images", () => {
     const r = hostile(prepare);
     expect(r.victimFiles).toEqual(["keep"]);
     expect(readFileSync(join(r.victim, "keep"), "utf8")).toBe("host file\n");
-    expect(r.mountsChanged).toBe(false);
+    expect(r.hostChanged).toBe(false);
     // Whatever the image did, anything created landed inside the rootfs, or the start failed.
     if (r.status === 0) expect(r.stdout).toContain("dlopen libcuda.so.1: OK");
     else expect(r.stderr).toContain("nvidia-container-runtime-hook: mount error:");
@@ -92,7 +72,7 @@ describe("hostile images", () => {
     });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("nvidia-container-runtime-hook: mount error: failed to open `/usr/bin`: ENOTDIR");
-    expect(r.mountsChanged).toBe(false);
+    expect(r.hostChanged).toBe(false);
     // The library directories and files it had made for the mounts are gone again.
     expect(existsSync(join(r.rootfs, "usr/lib"))).toBe(false);
     expect(existsSync(join(r.rootfs, "lib/firmware"))).toBe(false);
@@ -106,7 +86,7 @@ describe("hostile images", () => {
     });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("refusing `/usr/bin/nvidia-smi`: it resolves into /proc or /sys");
-    expect(r.mountsChanged).toBe(false);
+    expect(r.hostChanged).toBe(false);
   });
 
   test("an image's own libcuda.so.1 file is kept, as ldconfig keeps it", () => {

@@ -1,27 +1,16 @@
 // podman (Debian's) with CDI: `--device nvidia.com/gpu=...` from the spec nvct generates; the
 // spec's createContainer hooks are nvct's nvidia-cdi-hook.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { cleanCompiledLibraries, THREE_MIXED } from "../fake/driver";
-import { fakeDriver } from "../helpers";
+import { THREE_MIXED } from "../fake/driver";
+import { scene } from "../setup";
 import { parseReport, runEngine } from "./bundle";
 
-let work: string;
-let fake: ReturnType<typeof fakeDriver>;
+const S = scene("podman", { mixed: THREE_MIXED });
 let runs: Record<string, string> = {};
-
 beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), "nvct-podman-"));
-  fake = fakeDriver(THREE_MIXED, "podman");
-  runs = runEngine(join(import.meta.dir, "podman.sh"), fake.dir, work, ["nvidia.com/gpu=all", "nvidia.com/gpu=1", "nvidia.com/gpu=9"], false);
+  runs = runEngine(join(import.meta.dir, "podman.sh"), S.driver(), S.work, ["nvidia.com/gpu=all", "nvidia.com/gpu=1", "nvidia.com/gpu=9"], false);
 }, 300_000);
-afterAll(() => {
-  rmSync(work, { recursive: true, force: true });
-  fake.remove();
-  cleanCompiledLibraries();
-});
 
 describe("podman --device nvidia.com/gpu=... (CDI, nvct's generated spec)", () => {
   test("all: every GPU; a non-Debian image finds libcuda.so.1 through nvidia-cdi-hook's ld.so.cache", () => {

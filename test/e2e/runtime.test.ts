@@ -1,40 +1,31 @@
 // nvidia-container-runtime under runc in the fake host, as docker and containerd drive it
 // (create through the shim, then start): legacy mode, CDI mode from nvct's generated spec and
 // from a spec written by hand in the reference's style; errors leave config.json as it was.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cleanCompiledLibraries, THREE_MIXED } from "../fake/driver";
-import { BIN, FAKEHOST, fakeDriver, inFakeHost } from "../helpers";
+import { THREE_MIXED } from "../fake/driver";
+import { BIN, FAKEHOST, inFakeHost, scene } from "../setup";
 import { validate } from "../schema";
-import { makeRootfs, parseReport, REPORT, writeBundle } from "./bundle";
+import { parseReport, REPORT } from "./bundle";
 
 const SHIM = join(BIN, "nvidia-container-runtime");
-let work: string;
-let fake: ReturnType<typeof fakeDriver>;
+const S = scene("runtime", { mixed: THREE_MIXED, features: { ...THREE_MIXED, gds: true, features: true } });
 let specDir: string;
+let work: string;
 
 beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), "nvct-runtime-"));
-  fake = fakeDriver(THREE_MIXED, "runtime");
+  work = S.work;
   specDir = join(work, "cdi");
-  const g = inFakeHost(fake.dir, [join(BIN, "nvidia-ctk"), "cdi", "generate", "--output", join(specDir, "nvidia.yaml"), "--nvidia-cdi-hook-path", join(BIN, "nvidia-cdi-hook")]);
+  const g = inFakeHost(S.driver(), [join(BIN, "nvidia-ctk"), "cdi", "generate", "--output", join(specDir, "nvidia.yaml"), "--nvidia-cdi-hook-path", join(BIN, "nvidia-cdi-hook")]);
   if (g.status !== 0) throw new Error(g.stderr);
 }, 180_000);
-afterAll(() => {
-  rmSync(work, { recursive: true, force: true });
-  fake.remove();
-  cleanCompiledLibraries();
-});
 
 let seq = 0;
 function viaShim(o: { env?: string[]; annotations?: Record<string, string>; config: string; logJson?: boolean; prepare?: (dir: string) => void; fake?: string; script?: string }) {
-  const dir = join(work, `b${++seq}`);
-  mkdirSync(dir);
-  makeRootfs(dir, { debian: seq % 2 === 0 });
-  writeBundle(dir, { env: o.env, script: o.script ?? REPORT, hook: null });
+  const dir = S.bundle({ env: o.env, script: o.script ?? REPORT, hook: null, debian: ++seq % 2 === 0 });
   if (o.annotations) {
     const spec = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
     spec.annotations = o.annotations;
@@ -46,7 +37,7 @@ function viaShim(o: { env?: string[]; annotations?: Record<string, string>; conf
   const before = readFileSync(join(dir, "config.json"), "utf8");
   const log = join(dir, "runc.log");
   const extra = o.logJson ? ["--log", log, "--log-format", "json"] : [];
-  const r = spawnSync(FAKEHOST, [o.fake ?? fake.dir, "--", join(import.meta.dir, "runtime.sh"), SHIM, join(dir, "state"), dir, `nvct-rt-${process.pid}-${seq}`, ...extra], {
+  const r = spawnSync(FAKEHOST, [S.driver(o.fake), "--", join(import.meta.dir, "runtime.sh"), SHIM, join(dir, "state"), dir, `nvct-rt-${process.pid}-${seq}`, ...extra], {
     encoding: "utf8",
     env: { ...process.env, NVIDIA_CTK_CONFIG_FILE_PATH: cfg, PATH: `${BIN}:${process.env.PATH}` },
     timeout: 60_000,
@@ -56,7 +47,7 @@ function viaShim(o: { env?: string[]; annotations?: Record<string, string>; conf
   try {
     spec = JSON.parse(after);
   } catch {}
-  return { ...r, report: parseReport(r.stdout), before, after, spec, log };
+  return { ...r, report: parseReport(r.stdout), before, after, spec, log, dir };
 }
 
 const cdiConfig = (mode: string) => `[nvidia-container-runtime]\nmode = "${mode}"\n[nvidia-container-runtime.modes.cdi]\nspec-dirs = ["${join(tmpdir(), "nonexistent-cdi")}", "SPECDIR"]\n`;
@@ -67,10 +58,10 @@ describe("nvidia-container-runtime", () => {
     const r = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=1"], config: '[nvidia-container-runtime]\nmode = "legacy"\n', logJson: true });
     expect(r.stdout).toContain("shim-exit: 0");
     expect(r.report.nodes).toEqual(["nvidia-uvm", "nvidia-uvm-tools", "nvidia1", "nvidiactl"]);
-    expect(r.spec.hooks.prestart).toEqual([{ path: join(BIN, "nvidia-container-runtime-hook"), args: [join(BIN, "nvidia-container-runtime-hook"), "prestart"] }]);
+    expect(r.spec.hooks.prestart).toEqual([{ path: join(BIN, "nvidia-container-runtime-hook"), args: ["nvidia-container-runtime-hook", "prestart"] }]);
     expect(validate(r.spec, "oci/config-schema.json")).toEqual([]);
     const lines = readFileSync(r.log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    expect(lines[0]).toMatchObject({ level: "info", msg: `nvidia-container-runtime: using legacy mode for bundle ${join(work, `b${seq}`)}` });
+    expect(lines[0]).toEqual({ level: "info", msg: `Using legacy mode for bundle ${r.dir}`, time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
   });
 
   test("cdi mode: NVIDIA_VISIBLE_DEVICES=0 from nvct's generated spec; hooks make libcuda.so.1 loadable", () => {
@@ -83,7 +74,7 @@ describe("nvidia-container-runtime", () => {
     expect(r.spec.process.env).toContain("NVIDIA_VISIBLE_DEVICES=void");
     expect(validate(r.spec, "oci/config-schema.json")).toEqual([]);
     // The hooks carry their own environment: nothing of the image's reaches them.
-    for (const h of r.spec.hooks.createContainer) expect(h.env).toEqual(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]);
+    for (const h of r.spec.hooks.createContainer) expect(h.env).toEqual(["NVIDIA_CTK_DEBUG=false"]);
   });
 
   test("auto mode with a qualified name in an annotation: cdi", () => {
@@ -133,13 +124,15 @@ describe("nvidia-container-runtime", () => {
 
   test("an unreadable spec: an error naming the bundle, config.json unchanged", () => {
     const r = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=0"], config: '[nvidia-container-runtime]\nmode = "legacy"\n', prepare: (d) => writeFileSync(join(d, "config.json"), "{not json") });
-    expect(r.stderr).toContain(`failed to load the OCI spec of bundle \`${join(work, `b${seq}`)}\``);
+    expect(r.stderr).toContain(`failed to load the OCI spec of bundle \`${r.dir}\``);
     expect(r.after).toBe("{not json");
   });
 
-  test("other commands pass straight through to runc", () => {
-    const r = inFakeHost(fake.dir, [SHIM, "--version"]);
-    expect(r.stdout).toContain("runc version");
+  test("other commands pass straight through to runc; --version prints the runtime's own lines first", () => {
+    const r = inFakeHost(S.driver(), [SHIM, "--version"]);
+    const runc = spawnSync("runc", ["--version"], { encoding: "utf8" }).stdout;
+    expect(r.stdout).toMatch(/^NVIDIA Container Runtime version \d+\.\d+\.\d+\ncommit: \S+\nspec: \S+\n\n/);
+    expect(r.stdout.slice(r.stdout.indexOf("\n\n") + 2)).toBe(runc);
     expect(r.status).toBe(0);
   });
 
@@ -162,24 +155,29 @@ describe("nvidia-container-runtime", () => {
     expect(r.status).toBe(1);
   });
 
-  test("NVIDIA_GDS and NVIDIA_GDRCOPY=enabled add their nodes, with device rules", () => {
-    const extra = fakeDriver(THREE_MIXED, "runtime-features");
-    try {
-      writeFileSync(join(extra.dir, "devnodes"), readFileSync(join(extra.dir, "devnodes"), "utf8") + "nvidia-fs0 c 234 0\ngdrdrv c 234 1\nnvidia-nvswitch0 c 234 2\n");
-      const r = viaShim({
-        env: ["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_GDS=enabled", "NVIDIA_GDRCOPY=enabled", "NVIDIA_NVSWITCH=disabled"],
-        config: '[nvidia-container-runtime]\nmode = "legacy"\n',
-        fake: extra.dir,
-        script: "ls /dev | grep -E 'nvidia-fs|gdrdrv|nvswitch'; probe open /dev/nvidia-fs0 /dev/gdrdrv",
-      });
-      expect(r.stdout).toBe("gdrdrv\nnvidia-fs0\nopen /dev/nvidia-fs0: ENXIO\nopen /dev/gdrdrv: ENXIO\nshim-exit: 0\n");
-      expect(validate(r.spec, "oci/config-schema.json")).toEqual([]);
-      // Without a GPU request the features add nothing, as the reference gates them.
-      const none = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=void", "NVIDIA_GDS=enabled"], config: '[nvidia-container-runtime]\nmode = "legacy"\n', fake: extra.dir, script: "ls /dev | grep -c nvidia-fs" });
-      expect(none.stdout).toBe("0\nshim-exit: 0\n");
-    } finally {
-      extra.remove();
-    }
+  test("NVIDIA_GDS and NVIDIA_GDRCOPY=enabled add their nodes, with device rules; GDS its files", () => {
+    const r = viaShim({
+      env: ["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_GDS=enabled", "NVIDIA_GDRCOPY=enabled", "NVIDIA_NVSWITCH=disabled"],
+      config: '[nvidia-container-runtime]\nmode = "legacy"\n',
+      fake: "features",
+      script: "ls /dev | grep -E 'nvidia-fs|gdrdrv|nvswitch'; probe open /dev/nvidia-fs0 /dev/gdrdrv; cat /etc/cufile.json; test -d /run/udev && echo udev",
+    });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe('gdrdrv\nnvidia-fs0\nnvidia-fs1\nopen /dev/nvidia-fs0: ENXIO\nopen /dev/gdrdrv: ENXIO\n{ "logging": { "level": "ERROR" } }\nudev\nshim-exit: 0\n');
+    expect(validate(r.spec, "oci/config-schema.json")).toEqual([]);
+    // Without a GPU request the features add nothing, as the reference gates them.
+    const none = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=void", "NVIDIA_GDS=enabled"], config: '[nvidia-container-runtime]\nmode = "legacy"\n', fake: "features", script: "ls /dev | grep -c nvidia-fs" });
+    expect(none.stdout).toBe("0\nshim-exit: 0\n");
+  });
+
+  test("NVIDIA_MOFED and NVIDIA_NVSWITCH=enabled add theirs", () => {
+    const r = viaShim({
+      env: ["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_MOFED=enabled", "NVIDIA_NVSWITCH=enabled"],
+      config: '[nvidia-container-runtime]\nmode = "legacy"\n',
+      fake: "features",
+      script: "ls /dev /dev/infiniband | grep -E 'nvswitch|uverbs|rdma' | sort | tr '\\n' ' '",
+    });
+    expect(r.stdout).toBe("nvidia-nvswitch0 nvidia-nvswitchctl rdma_cm uverbs0 shim-exit: 0\n");
   });
 
   test("cdi mode honours accept-nvidia-visible-devices-envvar-when-unprivileged", () => {
@@ -215,7 +213,7 @@ describe("nvidia-container-runtime", () => {
 
   test("an unknown mode is an error naming it", () => {
     const r = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=0"], config: '[nvidia-container-runtime]\nmode = "magic"\n' });
-    expect(r.stderr).toContain("unsupported mode `magic`");
+    expect(r.stderr).toBe("nvidia-container-runtime: unsupported mode `magic` (nvidia-container-runtime.mode): want auto, legacy, cdi, jit-cdi or csv\n");
     expect(r.after).toBe(r.before);
   });
 });

@@ -32,15 +32,27 @@ export interface Scenario {
   imexChannels?: number;
   /** NVML function name -> nvmlReturn_t it returns instead of working. */
   fail?: Record<string, number>;
+  /** The IPC sockets the driver's daemons listen on, under /run (default: persistenced and fabricmanager). */
+  sockets?: string[];
+  /** GPUDirect Storage: /dev/nvidia-fs0 and 1, /etc/cufile.json, /run/udev. */
+  gds?: boolean;
+  /** Other feature nodes: gdrdrv, an NVSwitch, InfiniBand verbs (MOFED). */
+  features?: boolean;
 }
+
+export const SOCKETS = ["nvidia-persistenced/socket", "nvidia-fabricmanager/socket"];
 
 export const UVM_MAJOR = 510;
 export const CAPS_MAJOR = 511;
 export const IMEX_MAJOR = 509;
+export const FEATURE_MAJOR = 234;
 export const DRIVER = "550.54.14";
 
 const hex = (n: number, w: number) => n.toString(16).padStart(w, "0");
+/** The bus id as NVML reports it: a 32-bit domain. */
 export const busId = (g: FakeGpu) => `${hex(g.domain ?? 0, 8)}:${hex(g.bus, 2)}:00.0`;
+/** The bus id as the driver names its procfs directories: a 16-bit domain. */
+export const procBusId = (g: FakeGpu) => `${hex(g.domain ?? 0, 4)}:${hex(g.bus, 2)}:00.0`;
 const uuid = (n: number) => `GPU-${hex(0xa0b1c2d3 + n, 8)}-1111-2222-3333-${hex(0x444455556666 + n, 12)}`;
 
 /** Four identical data-centre GPUs. */
@@ -128,9 +140,12 @@ export function nvmlConfig(s: Scenario): string {
   return lines.join("\n") + "\n";
 }
 
-/** The mig-minors table of the real driver: every gpu/gi/ci slot gets a fixed minor. */
+/**
+ * The mig-minors table of the real driver: config 1, monitor 2, then for each of 32 GPU minors,
+ * 15 GPU instances of 8 compute instances each, every slot a fixed minor (9 per GPU instance).
+ */
 export function migMinor(gpuMinor: number, gi: number, ci?: number): number {
-  return 3 + gpuMinor * 72 + gi * 9 + (ci === undefined ? 0 : ci + 1);
+  return 3 + gpuMinor * 135 + gi * 9 + (ci === undefined ? 0 : ci + 1);
 }
 
 /**
@@ -201,10 +216,13 @@ export function buildFakeDriver(dir: string, s: Scenario): string {
   write(join(pd, "nvidia/registry"), "Binary: \"\"\n");
   const migLines = ["config 1", "monitor 2"];
   for (const g of s.gpus) {
-    write(join(pd, "nvidia/gpus", busId(g), "information"), `Model: \t\t ${g.name}\nIRQ:   \t\t 42\nGPU UUID: \t ${g.uuid}\nDevice Minor: \t ${g.minor}\nBus Location: \t ${busId(g)}\n`);
+    const dir = join(pd, "nvidia/gpus", procBusId(g));
+    write(join(dir, "information"), `Model: \t\t ${g.name}\nIRQ:   \t\t 42\nGPU UUID: \t ${g.uuid}\nVideo BIOS: \t 96.00.89.00.01\nBus Type: \t PCIe\nDMA Size: \t 47 bits\nDMA Mask: \t 0x7fffffffffff\nBus Location: \t ${procBusId(g)}\nDevice Minor: \t ${g.minor}\nGPU Excluded:\t No\n`);
+    write(join(dir, "registry"), "Binary: \"\"\n");
+    write(join(dir, "power"), "Runtime D3 status:          Not supported\nVideo Memory:               Active\n");
   }
-  for (let m = 0; m < 8; m++)
-    for (let gi = 0; gi < 8; gi++) {
+  for (let m = 0; m < 32; m++)
+    for (let gi = 0; gi < 15; gi++) {
       migLines.push(`gpu${m}/gi${gi}/access ${migMinor(m, gi)}`);
       for (let ci = 0; ci < 8; ci++) migLines.push(`gpu${m}/gi${gi}/ci${ci}/access ${migMinor(m, gi, ci)}`);
     }
@@ -227,7 +245,15 @@ export function buildFakeDriver(dir: string, s: Scenario): string {
     }
   }
   for (let c = 0; c < (s.imexChannels ?? 0); c++) nodes.push(`nvidia-caps-imex-channels/channel${c} c ${IMEX_MAJOR} ${c}`);
+  if (s.gds) {
+    nodes.push(`nvidia-fs0 c ${FEATURE_MAJOR} 0`, `nvidia-fs1 c ${FEATURE_MAJOR} 1`);
+    write(join(dir, "host-etc/cufile.json"), '{ "logging": { "level": "ERROR" } }\n');
+    write(join(dir, "run-dirs"), "udev\n");
+  }
+  if (s.features) nodes.push(`gdrdrv c ${FEATURE_MAJOR} 10`, `nvidia-nvswitch0 c ${FEATURE_MAJOR} 11`, `nvidia-nvswitchctl c ${FEATURE_MAJOR} 12`, `infiniband/uverbs0 c ${FEATURE_MAJOR} 13`, `infiniband/rdma_cm c ${FEATURE_MAJOR} 14`);
   write(join(dir, "devnodes"), nodes.join("\n") + "\n");
+  write(join(dir, "sockets"), (s.sockets ?? SOCKETS).map((x) => x + "\n").join(""));
+  run("gcc", ["-O2", "-o", join(dir, "mksock"), join(here, "mksock.c")]);
 
   const devices = readFileSync("/proc/devices", "utf8").replace(
     "\nBlock devices:",

@@ -212,7 +212,8 @@ nvmlReturn_t nvmlDeviceGetMigMode(struct dev *d, unsigned *cur, unsigned *pend)
 {
 	GUARD("nvmlDeviceGetMigMode");
 	if (!d || !cur || !pend) return INVALID;
-	if (d->is_mig) return NOT_SUPPORTED;
+	/* As real NVML: MIG mode exists on data-centre GPUs from Ampere on (Tesla, Nvidia brands). */
+	if (d->is_mig || d->ccmaj < 8 || (d->brand != 2 && d->brand != 14)) return NOT_SUPPORTED;
 	*cur = *pend = d->nmigs > 0;
 	return OK;
 }

@@ -40,8 +40,8 @@ describe("runtime configure round-trips each engine's file", () => {
   test.each(cases)("%s", async (_d, engine, file, path, _f) => {
     const f = join(dir, file);
     const before = toml(f);
-    const r = await ctk("runtime", "configure", `--runtime=${engine}`, "--config", f, "--set-as-default", "--cdi.enabled");
-    expect(r.err).toBe("");
+    const r = await ctk("runtime", "configure", `--runtime=${engine}`, "--config", f, "--drop-in-config=", "--set-as-default", "--cdi.enabled");
+    expect(r.err).toMatch(new RegExp(`^time="[^"]+" level=info msg="Wrote updated config to ${f}"\ntime="[^"]+" level=info msg="It is recommended that containerd daemon be restarted."\n$`));
     expect(r.status).toBe(0);
     const after = toml(f);
     keeps({ ...before, [path[0]]: undefined }, { ...after, [path[0]]: undefined });
@@ -58,36 +58,65 @@ describe("runtime configure round-trips each engine's file", () => {
     keeps({ ...b, default_runtime_name: undefined }, { ...c, default_runtime_name: undefined });
     // A second run changes nothing.
     const once = readFileSync(f, "utf8");
-    await ctk("runtime", "configure", `--runtime=${engine}`, "--config", f, "--set-as-default", "--cdi.enabled");
+    await ctk("runtime", "configure", `--runtime=${engine}`, "--config", f, "--drop-in-config=", "--set-as-default", "--cdi.enabled");
     expect(readFileSync(f, "utf8")).toBe(once);
   });
 
-  test("containerd with a drop-in file: the settings there (runc's options too), an import in the main config", async () => {
-    const main = join(dir, "containerd-v3.toml");
-    cpSync(join(FIX, "containerd-v3.toml"), main);
+  test("containerd: by default a drop-in seeded with the CRI plugin's table, and an import of its directory", async () => {
+    const main = join(dir, "containerd-v2-dropin.toml");
+    cpSync(join(FIX, "containerd-v2.toml"), main);
     const dropIn = join(dir, "conf.d", "99-nvidia.toml");
-    const r = await ctk("runtime", "configure", "--runtime=containerd", "--config", main, "--drop-in-config", dropIn);
+    const r = await ctk("runtime", "configure", "--runtime=containerd", "--config", main, "--drop-in-config", dropIn, "--nvidia-set-as-default");
     expect(r.status).toBe(0);
-    expect(toml(main).imports).toEqual(["/etc/containerd/conf.d/*.toml", dropIn]);
-    const runtimes = toml(dropIn).plugins["io.containerd.cri.v1.runtime"].containerd.runtimes;
-    expect(runtimes).toEqual({ nvidia: { runtime_type: "io.containerd.runc.v2", options: { SystemdCgroup: true, BinaryName: "/usr/bin/nvidia-container-runtime" } } });
-    keeps({ ...toml(join(FIX, "containerd-v3.toml")), imports: undefined }, { ...toml(main), imports: undefined });
+    expect(toml(main).imports).toEqual([join(dir, "conf.d", "*.toml")]);
+    const before = toml(join(FIX, "containerd-v2.toml"));
+    keeps({ ...before, imports: undefined }, { ...toml(main), imports: undefined });
+    const plugin = toml(dropIn).plugins["io.containerd.grpc.v1.cri"];
+    // The whole plugin table, so that containerd before 2.1 (which replaces tables by key) keeps it.
+    keeps({ ...before.plugins["io.containerd.grpc.v1.cri"], containerd: undefined }, { ...plugin, containerd: undefined });
+    expect(plugin.containerd.default_runtime_name).toBe("nvidia");
+    expect(plugin.containerd.runtimes.nvidia.options.BinaryName).toBe("/usr/bin/nvidia-container-runtime");
+    expect(plugin.containerd.runtimes.runc).toEqual(before.plugins["io.containerd.grpc.v1.cri"].containerd.runtimes.runc);
+    expect(toml(dropIn).version).toBe(2);
   });
 
-  test("crio", async () => {
+  test("crio: by default a drop-in holding the nvidia runtime only; the main config only read", async () => {
+    const f = join(dir, "crio.conf");
+    const text = readFileSync(f, "utf8");
+    const dropIn = join(dir, "crio.conf.d", "99-nvidia.toml");
+    expect((await ctk("runtime", "configure", "--runtime=crio", "--config", f, "--drop-in-config", dropIn, "--set-as-default")).status).toBe(0);
+    expect(readFileSync(f, "utf8")).toBe(text);
+    const runc = toml(f).crio.runtime.runtimes.runc;
+    expect(toml(dropIn)).toEqual({ crio: { runtime: { default_runtime: "nvidia", runtimes: { nvidia: { ...runc, runtime_path: "/usr/bin/nvidia-container-runtime", runtime_type: "oci" } } } } });
+  });
+
+  test("crio in place with --drop-in-config=\"\"", async () => {
     const f = join(dir, "crio.conf");
     const before = toml(f);
-    expect((await ctk("runtime", "configure", "--runtime=crio", "--config", f, "--set-as-default")).status).toBe(0);
+    expect((await ctk("runtime", "configure", "--runtime=crio", "--config", f, "--drop-in-config=", "--set-as-default")).status).toBe(0);
     const after = toml(f);
-    expect(after.crio.runtime.runtimes.nvidia).toEqual({ runtime_path: "/usr/bin/nvidia-container-runtime", runtime_type: "oci" });
+    expect(after.crio.runtime.runtimes.nvidia.runtime_path).toBe("/usr/bin/nvidia-container-runtime");
     expect(after.crio.runtime.default_runtime).toBe("nvidia");
     keeps({ ...before, crio: { ...before.crio, runtime: { ...before.crio.runtime, default_runtime: undefined } } }, after);
+  });
+
+  test("a relative --config is the working directory's file; a boolean flag takes =false", async () => {
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      writeFileSync(join(dir, "rel.json"), "{}");
+      const r = await ctk("runtime", "configure", "--runtime=docker", "--config", "rel.json", "--set-as-default=false", "--enable-cdi");
+      expect(r.status).toBe(0);
+      expect(JSON.parse(readFileSync(join(dir, "rel.json"), "utf8"))).toEqual({ runtimes: { nvidia: { args: [], path: "nvidia-container-runtime" } }, features: { cdi: true } });
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   test("docker", async () => {
     const f = join(dir, "daemon.json");
     const before = JSON.parse(readFileSync(f, "utf8"));
-    expect((await ctk("runtime", "configure", "--runtime=docker", "--config", f, "--set-as-default", "--nvidia-runtime-name", "gpu", "--runtime-path", "/opt/nvct/nvidia-container-runtime")).status).toBe(0);
+    expect((await ctk("runtime", "configure", "--runtime=docker", "--config", f, "--nvidia-set-as-default", "--nvidia-runtime-name", "gpu", "--nvidia-runtime-path", "/opt/nvct/nvidia-container-runtime")).status).toBe(0);
     const after = JSON.parse(readFileSync(f, "utf8"));
     expect(after.runtimes.gpu).toEqual({ path: "/opt/nvct/nvidia-container-runtime", args: [] });
     expect(after["default-runtime"]).toBe("gpu");
@@ -100,7 +129,7 @@ describe("runtime configure round-trips each engine's file", () => {
     expect(JSON.parse(readFileSync(f, "utf8"))).toEqual({
       version: "1.0.0",
       hook: { path: "/usr/bin/nvidia-container-runtime-hook", args: ["nvidia-container-runtime-hook", "prestart"], env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] },
-      when: { always: true },
+      when: { always: true, commands: [".*"] },
       stages: ["prestart"],
     });
   });
@@ -109,24 +138,30 @@ describe("runtime configure round-trips each engine's file", () => {
     const f = join(dir, "dry.json");
     writeFileSync(f, "{}");
     const r = await ctk("runtime", "configure", "--runtime=docker", "--config", f, "--dry-run");
-    expect(JSON.parse(r.out).runtimes.nvidia.path).toBe("/usr/bin/nvidia-container-runtime");
+    expect(JSON.parse(r.out).runtimes.nvidia.path).toBe("nvidia-container-runtime");
     expect(readFileSync(f, "utf8")).toBe("{}");
   });
 
   const bad: [string, string, string[], string][] = [
-    ["broken TOML", "version = 2\n[plugins\n", ["--runtime=containerd"], "invalid `"],
-    ["unknown containerd version", "version = 9\n", ["--runtime=containerd"], "unsupported containerd config version 9"],
-    ["daemon.json not an object", "[1, 2]", ["--runtime=docker"], "daemon.json is not a JSON object"],
-    ["a runtimes key that is not a table", "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\nruntimes = 3\n", ["--runtime=containerd"], "is not a table"],
-    ["unknown engine", "", ["--runtime=lxc"], "invalid --runtime `lxc`"],
-    ["relative runtime path", "", ["--runtime=docker", "--runtime-path=nvidia"], "invalid --runtime-path `nvidia`"],
+    ["broken TOML", "version = 2\n[plugins\n", ["--runtime=containerd", "--drop-in-config="], "invalid `F`: "],
+    ["unknown containerd version", "version = 9\n", ["--runtime=containerd", "--drop-in-config="], "unsupported containerd config version 9"],
+    ["daemon.json not an object", "[1, 2]", ["--runtime=docker"], "invalid `F`: not a JSON object"],
+    ["a runtimes key that is not a table", "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\nruntimes = 3\n", ["--runtime=containerd", "--drop-in-config="], "`plugins.io.containerd.grpc.v1.cri.containerd.runtimes` is not a table in the existing config"],
+    ["unknown engine", "", ["--runtime=lxc"], "unrecognized runtime 'lxc'"],
+    ["relative runtime path", "", ["--runtime=containerd", "--nvidia-runtime-path=nvidia"], 'the NVIDIA runtime path "nvidia" is not an absolute path'],
+    ["relative drop-in", "", ["--runtime=containerd", "--drop-in-config=conf.d/x.toml"], 'the drop-in-config path "conf.d/x.toml" is not an absolute path'],
+    ["a bad boolean", "", ["--runtime=docker", "--set-as-default=maybe"], 'invalid boolean value "maybe" for -set-as-default: parse error'],
+    ["an unknown flag", "", ["--runtime=docker", "--gpus"], "flag provided but not defined: -gpus"],
   ];
-  test.each(bad)("%s: an error naming it, the file unchanged", async (_d, text, args, msg) => {
+  test.each(bad)("%s: one logrus error line naming it, status 1, the file unchanged", async (_d, text, args, msg) => {
     const f = join(dir, `bad-${Math.random().toString(36).slice(2)}`);
     writeFileSync(f, text);
     const r = await ctk("runtime", "configure", ...args, "--config", f);
-    expect(r.err).toContain(msg);
-    expect(r.status).not.toBe(0);
+    expect(r.err).toMatch(/^time="[^"]+" level=error msg=/);
+    expect(r.err.split("\n").length).toBe(2);
+    expect(JSON.parse(r.err.slice(r.err.indexOf("msg=") + 4))).toContain(msg.replace("F", f));
+    expect(r.out).toBe("");
+    expect(r.status).toBe(1);
     expect(readFileSync(f, "utf8")).toBe(text);
     expect(readdirSync(dir).filter((n) => n.includes(".nvct-"))).toEqual([]);
   });
@@ -161,17 +196,33 @@ describe("nvidia-ctk config", () => {
     expect(parseConfig(d.out).runtime.mode).toBe("auto");
     const f = join(dir, "config.toml");
     writeFileSync(f, d.out);
-    const r = await ctk("config", "--config-file", f, "--set", "nvidia-container-runtime.mode=cdi", "--set", "nvidia-container-cli.no-cgroups=true", "--set", 'nvidia-container-runtime.runtimes=["crun"]', "--in-place");
+    const r = await ctk("config", "--config-file", f, "--set", "nvidia-container-runtime.mode=cdi", "--set", "nvidia-container-cli.no-cgroups", "--set", 'nvidia-container-runtime.runtimes=["crun"]', "--in-place");
     expect(r.err).toBe("");
     const c = parseConfig(readFileSync(f, "utf8"));
     expect([c.runtime.mode, c.cli.noCgroups, c.runtime.runtimes]).toEqual(["cdi", true, ["crun"]]);
+  });
+
+  const lists: [string, string[], string[]][] = [
+    ["a,b", ["--set", "nvidia-container-runtime.runtimes=runc,crun"], ["runc", "crun"]],
+    ["a:b (the default separator)", ["--set", "nvidia-container-runtime.runtimes=runc:crun"], ["runc", "crun"]],
+    ["--set-list-separator", ["--set-list-separator", ";", "--set", "nvidia-container-runtime.modes.cdi.spec-dirs=/etc/cdi;/var/run/cdi"], ["/etc/cdi", "/var/run/cdi"]],
+  ];
+  test.each(lists)("lists: %s", async (_d, args, want) => {
+    const f = join(dir, `lists-${Math.random().toString(36).slice(2)}.toml`);
+    const r = await ctk("config", "--config-file", f, ...args, "-o", f);
+    expect(r.err).toBe("");
+    const t = Bun.TOML.parse(readFileSync(f, "utf8")) as any;
+    const key = args[args.length - 1].split("=")[0].split(".");
+    let v = t;
+    for (const k of key) v = v[k];
+    expect(v).toEqual(want);
   });
 
   test("a wrong type or an unknown key is refused, the file unchanged", async () => {
     const f = join(dir, "config2.toml");
     writeFileSync(f, "");
     expect((await ctk("config", "--config-file", f, "--set", "nvidia-container-cli.root=true", "-i")).err).toContain("`nvidia-container-cli.root` must be a string");
-    expect((await ctk("config", "--config-file", f, "--set", "bogus=1", "-i")).err).toContain("unknown config key `bogus`");
+    expect((await ctk("config", "--config-file", f, "--set", "bogus=1", "-i")).err).toContain("invalid --set option bogus=1: unknown config key `bogus`");
     expect(readFileSync(f, "utf8")).toBe("");
   });
 });

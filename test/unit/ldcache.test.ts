@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readLdCache } from "../../src/core";
+import { core, type LdEntry } from "../../src/core";
 import { buildFakeDriver, cleanCompiledLibraries, FOUR_H100 } from "../fake/driver";
 
 let dir: string;
@@ -18,6 +18,10 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
   cleanCompiledLibraries();
 });
+
+const readLdCache = (bytes: Uint8Array, driverOnly = false) => core().ldcacheread(bytes, !driverOnly);
+const writeLdCache = (old: Uint8Array, add: LdEntry[], candidates: { path: string; head: Uint8Array }[] = [], arch = "x64") => core().ldcachewrite({ old, add, candidates, arch });
+const L = "/usr/lib/x86_64-linux-gnu";
 
 /** What glibc's own reader says: `ldconfig -p` lines as [name, bits, path]. */
 function ldconfigSays(file: string): (string | number)[][] {
@@ -40,11 +44,13 @@ describe("ld.so.cache reader", () => {
     expect(got.length).toBeGreaterThan(10);
   });
 
-  test("with stems, only those libraries: exact stem, .so or .so.*", () => {
-    const got = readLdCache(cache, ["libcuda", "libnvidia-ml"]).map((e) => `${e.name} ${e.bits}`);
-    expect(got.sort()).toEqual(["libcuda.so.1 32", "libcuda.so.1 64", "libnvidia-ml.so.1 32", "libnvidia-ml.so.1 64"]);
-    // libcudadebugger shares the prefix but not the stem.
-    expect(readLdCache(cache, ["libcuda"]).some((e) => e.name.startsWith("libcudadebugger"))).toBe(false);
+  test("the driver's libraries only: exact stems of the vocabulary, .so or .so.*", () => {
+    const all = readLdCache(readFileSync("/etc/ld.so.cache"));
+    expect(readLdCache(readFileSync("/etc/ld.so.cache"), true)).toEqual([]);
+    expect(all.length).toBeGreaterThan(10);
+    const drv = readLdCache(cache, true).map((e) => e.name);
+    expect(drv).toContain("libcudadebugger.so.1");
+    expect(drv.every((n) => n.startsWith("lib"))).toBe(true);
   });
 
   test("reads the new table after an old ld.so-1.7.0 one", () => {
@@ -89,5 +95,87 @@ describe("ld.so.cache reader", () => {
         expect(e.code).toBe("bad-ldcache");
       }
     }
+  });
+});
+
+describe("ld.so.cache writer", () => {
+  test("glibc reads what nvct writes, in ldconfig's order, old entries kept", () => {
+    const old = new Uint8Array(readFileSync("/etc/ld.so.cache"));
+    const out = writeLdCache(old, [
+      { name: "libcuda.so.1", path: `${L}/libcuda.so.1`, bits: 64 },
+      { name: "libcuda.so.1", path: "/usr/lib/i386-linux-gnu/libcuda.so.1", bits: 32 },
+    ]);
+    const file = join(dir, "written.cache");
+    require("node:fs").writeFileSync(file, out);
+    const glibc = spawnSync("ldconfig", ["-p", "-C", file], { encoding: "utf8" }).stdout.split("\n").slice(1).filter(Boolean);
+    expect(glibc.length).toBe(readLdCache(old).length + 2);
+    expect(glibc).toContain(`\tlibcuda.so.1 (libc6,x86-64) => ${L}/libcuda.so.1`);
+    expect(glibc).toContain("\tlibcuda.so.1 (libc6) => /usr/lib/i386-linux-gnu/libcuda.so.1");
+    expect(readLdCache(out).map((e) => e.name)).toEqual(glibc.map((l) => l.trim().split(" ")[0]));
+  });
+
+  test("an added entry replaces the image's entry of the same name and width", () => {
+    const first = writeLdCache(new Uint8Array(), [{ name: "libcuda.so.1", path: "/image/libcuda.so.1", bits: 64 }]);
+    const second = writeLdCache(first, [{ name: "libcuda.so.1", path: `${L}/libcuda.so.1`, bits: 64 }]);
+    expect(readLdCache(second)).toEqual([{ name: "libcuda.so.1", path: `${L}/libcuda.so.1`, bits: 64 }]);
+  });
+
+  test("a corrupt old cache is replaced, not trusted", () => {
+    const out = writeLdCache(new Uint8Array([1, 2, 3, 4]), [{ name: "libnvidia-ml.so.1", path: `${L}/libnvidia-ml.so.1`, bits: 64 }]);
+    expect(readLdCache(out).length).toBe(1);
+  });
+
+  test("version-aware order: .so.10 after .so.9, as the loader's binary search needs", () => {
+    const names = ["libz.so.9", "libz.so.10", "liba.so.1", "libz.so.1"];
+    const out = writeLdCache(new Uint8Array(), names.map((n) => ({ name: n, path: `/l/${n}`, bits: 64 })));
+    expect(readLdCache(out).map((e) => e.name)).toEqual(["libz.so.10", "libz.so.9", "libz.so.1", "liba.so.1"]);
+  });
+
+  test("candidates of a folder: libraries by name and ELF class; others left out", () => {
+    const elf = (cls: number) => new Uint8Array([0x7f, 0x45, 0x4c, 0x46, cls]);
+    const out = writeLdCache(new Uint8Array(), [], [
+      { path: "/usr/lib/libfoo.so.1", head: elf(2) },
+      { path: "/usr/lib/libbar.so.2.1", head: elf(1) },
+      { path: "/usr/lib/libnotelf.so.1", head: new Uint8Array([1, 2, 3, 4, 5]) },
+      { path: "/usr/lib/libdev.so", head: elf(2) },
+      { path: "/usr/lib/README", head: elf(2) },
+    ]);
+    expect(readLdCache(out)).toEqual([{ name: "libfoo.so.1", path: "/usr/lib/libfoo.so.1", bits: 64 }, { name: "libbar.so.2.1", path: "/usr/lib/libbar.so.2.1", bits: 32 }]);
+  });
+
+  test("arm64: 64-bit entries carry the aarch64 flag", () => {
+    const out = Buffer.from(writeLdCache(new Uint8Array(), [{ name: "libcuda.so.1", path: "/l/libcuda.so.1", bits: 64 }], [], "arm64"));
+    expect(out.readInt32LE(48)).toBe(0x0a03);
+  });
+
+  test("old entries keep their flags, osversion and hwcap; glibc-hwcaps ones are dropped", () => {
+    // A cache written by hand: libfoo (osversion 7, hwcap 2) and a glibc-hwcaps libbar.
+    const names = ["libfoo.so.1\0/lib/libfoo.so.1\0", "libbar.so.1\0/lib/glibc-hwcaps/x86-64-v3/libbar.so.1\0"];
+    const strings = Buffer.from(names.join(""));
+    const b = Buffer.alloc(48 + 2 * 24 + strings.length);
+    b.write("glibc-ld.so.cache1.1", 0, "latin1");
+    b.writeUInt32LE(2, 20);
+    b.writeUInt32LE(strings.length, 24);
+    b[28] = 2;
+    let at = 48 + 2 * 24;
+    names.forEach((n, i) => {
+      const e = 48 + i * 24;
+      const [name] = n.split("\0");
+      b.writeInt32LE(0x0303, e);
+      b.writeUInt32LE(at, e + 4);
+      b.writeUInt32LE(at + name.length + 1, e + 8);
+      b.writeUInt32LE(i === 0 ? 7 : 0, e + 12);
+      b.writeBigUInt64LE(i === 0 ? 2n : (1n << 62n) | 1n, e + 16);
+      at += Buffer.byteLength(n);
+    });
+    strings.copy(b, 48 + 2 * 24);
+    const out = Buffer.from(writeLdCache(new Uint8Array(b), [{ name: "libcuda.so.1", path: `${L}/libcuda.so.1`, bits: 64 }]));
+    expect(readLdCache(out).map((e) => e.name)).toEqual(["libfoo.so.1", "libcuda.so.1"]);
+    expect(out.readUInt32LE(48 + 12)).toBe(7);
+    expect(out.readBigUInt64LE(48 + 16)).toBe(2n);
+  });
+
+  test("a malformed entry is an error naming it", () => {
+    expect(() => writeLdCache(new Uint8Array(), [{ name: "x", path: "relative", bits: 64 }])).toThrow("invalid ld.so.cache entry `x` -> `relative`");
   });
 });

@@ -1,141 +1,150 @@
+// The core's plan: which files and nodes go where with which flags, in which order; the device
+// cgroup's part; and each way it refuses.
 import { describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { makePlan, readLdCache, writeLdCache } from "../../src/core";
+import { core, type Op, type Plan } from "../../src/core";
+import { facts, failure, gpu, L, planInput, V } from "./fixture";
 
-const L = "/usr/lib/x86_64-linux-gnu";
-const FACTS = (caps: string) => [
-  ["layout", L, "/usr/lib/i386-linux-gnu"],
-  ["caps", caps],
-  ["node", "/dev/nvidiactl", "/dev/nvidiactl", "195", "255", "always"],
-  ["node", "/dev/nvidia-uvm", "/dev/nvidia-uvm", "510", "0", "compute"],
-  ["node", "/dev/nvidia-modeset", "/dev/nvidia-modeset", "195", "254", "display"],
-  ["node", "/dev/nvidia0", "/dev/nvidia0", "195", "0", "always"],
-  ["lib", "utility", "64", `/drv${L}/libnvidia-ml.so.550`, "libnvidia-ml.so.1"],
-  ["lib", "compute", "64", `/drv${L}/libcuda.so.550`, "libcuda.so.1"],
-  ["lib", "compute", "32", "/drv/usr/lib/i386-linux-gnu/libcuda.so.550", "libcuda.so.1"],
-  ["lib", "graphics", "64", `/drv${L}/libnvidia-glcore.so.550`, "libnvidia-glcore.so.550"],
-  ["bin", "utility", "/drv/usr/bin/nvidia-smi"],
-  ["bin", "compute", "/drv/usr/bin/nvidia-cuda-mps-control"],
-  ["fw", "/drv/lib/firmware/nvidia/550/gsp.bin", "/lib/firmware/nvidia/550/gsp.bin"],
-  ["ipc", "utility", "/drv/run/nvidia-persistenced/socket", "/run/nvidia-persistenced/socket", "socket"],
-  ["procfile", "version", "/proc/driver/nvidia/version"],
-];
+const ONE = facts([gpu(0)]);
 
-const summary = (caps: string) =>
-  makePlan(FACTS(caps)).map((o) => {
-    switch (o.op) {
-      case "device": return `device ${o.dst} ${o.flags.join(",")}`;
-      case "bind": return `${o.kind} ${o.src} -> ${o.dst} ${o.flags.join(",")}`;
-      case "symlink": return `link ${o.dir}/${o.name} -> ${o.target}`;
-      case "procfs": return `procfs ${o.files.map((f) => f[0]).join(",")}`;
-      case "ldcache": return `ldcache ${o.entries.map((e) => `${e[0]}:${e[2]}`).join(",")}`;
+function summary(p: Plan): string[] {
+  return p.ops.map((o: Op) => {
+    switch (o.tag) {
+      case "device":
+        return `device ${o.val.path}${o.val.bind ? "" : " (rule only)"} ${o.val.mountFlags.join(",")}`;
+      case "bind":
+        return `${o.val.kind} ${o.val.host} -> ${o.val.path} ${o.val.mountFlags.join(",")}`;
+      case "symlink":
+        return `link ${o.val.dir}/${o.val.name} -> ${o.val.target}`;
+      case "procfs":
+      case "tmpfs":
+        return `${o.tag} ${o.val.path} ${o.val.files.map((f) => f.path).join(",")} ${o.val.mountFlags.join(",")}`;
+      case "ldcache":
+        return `ldcache ${o.val.entries.map((e) => `${e.name}:${e.bits}`).join(",")}`;
+      default:
+        return o.tag;
     }
   });
+}
+
+const plan = (inj: Parameters<typeof planInput>[0], d = ONE, o: Parameters<typeof planInput>[2] = {}) => core().plan(planInput(inj, d, o));
 
 describe("plan", () => {
-  test("utility,compute: nodes with ro,nosuid,noexec; files ro,nosuid,nodev; links; cache", () => {
-    expect(summary("compute,utility")).toEqual([
+  test("utility,compute: the tmpfs first, then nodes ro,nosuid,noexec; files ro,nosuid,nodev; sockets writable; links; cache", () => {
+    expect(summary(plan({ devices: ["0"] }))).toEqual([
+      "procfs /proc/driver/nvidia params,version,registry,gpus/0000:18:00.0/information,gpus/0000:18:00.0/registry ro,nosuid,nodev,noexec",
       "device /dev/nvidiactl ro,nosuid,noexec",
       "device /dev/nvidia-uvm ro,nosuid,noexec",
+      "device /dev/nvidia-uvm-tools ro,nosuid,noexec",
       "device /dev/nvidia0 ro,nosuid,noexec",
-      `file /drv${L}/libnvidia-ml.so.550 -> ${L}/libnvidia-ml.so.550 ro,nosuid,nodev`,
-      `file /drv${L}/libcuda.so.550 -> ${L}/libcuda.so.550 ro,nosuid,nodev`,
-      "file /drv/usr/bin/nvidia-smi -> /usr/bin/nvidia-smi ro,nosuid,nodev",
-      "file /drv/usr/bin/nvidia-cuda-mps-control -> /usr/bin/nvidia-cuda-mps-control ro,nosuid,nodev",
-      "file /drv/lib/firmware/nvidia/550/gsp.bin -> /lib/firmware/nvidia/550/gsp.bin ro,nosuid,nodev",
-      "socket /drv/run/nvidia-persistenced/socket -> /run/nvidia-persistenced/socket nosuid,nodev,noexec",
-      `link ${L}/libnvidia-ml.so.1 -> libnvidia-ml.so.550`,
-      `link ${L}/libcuda.so.1 -> libcuda.so.550`,
+      `file ${L}/libnvidia-ml.so.${V} -> ${L}/libnvidia-ml.so.${V} ro,nosuid,nodev`,
+      `file ${L}/libcuda.so.${V} -> ${L}/libcuda.so.${V} ro,nosuid,nodev`,
+      "file /usr/bin/nvidia-smi -> /usr/bin/nvidia-smi ro,nosuid,nodev",
+      "file /usr/bin/nvidia-cuda-mps-control -> /usr/bin/nvidia-cuda-mps-control ro,nosuid,nodev",
+      `file /usr/lib/firmware/nvidia/${V}/gsp_ga10x.bin -> /lib/firmware/nvidia/${V}/gsp_ga10x.bin ro,nosuid,nodev`,
+      "socket /run/nvidia-persistenced/socket -> /run/nvidia-persistenced/socket nosuid,nodev,noexec",
+      `link ${L}/libnvidia-ml.so.1 -> libnvidia-ml.so.${V}`,
+      `link ${L}/libcuda.so.1 -> libcuda.so.${V}`,
       `link ${L}/libcuda.so -> libcuda.so.1`,
-      "procfs version",
       "ldcache libnvidia-ml.so.1:64,libcuda.so.1:64",
     ]);
   });
 
-  test("utility only: no uvm, no CUDA, no MPS", () => {
-    const s = summary("utility");
-    expect(s.some((l) => l!.includes("uvm") || l!.includes("cuda"))).toBe(false);
-    expect(s).toContain("file /drv/usr/bin/nvidia-smi -> /usr/bin/nvidia-smi ro,nosuid,nodev");
+  test("params are shown with ModifyDeviceFiles: 0; a driver file missing is a warning, not silence", () => {
+    const d = facts([gpu(0)], { procfs: ["params", "gpus/0000:18:00.0/information"] });
+    const p = plan({ devices: ["0"] }, d);
+    const proc = p.ops[0];
+    expect(proc.tag).toBe("procfs");
+    if (proc.tag !== "procfs") return;
+    expect(proc.val.files.find((f) => f.path === "params")?.content).toBe("ResmanDebugLevel: 4294967295\nModifyDeviceFiles: 0\n");
+    expect(p.warnings).toEqual(["/proc/driver/nvidia/version not found; skipping", "/proc/driver/nvidia/registry not found; skipping"]);
   });
 
-  test("display adds the modeset node and graphics libraries; compat32 the 32-bit ones", () => {
-    const s = summary("compat32,compute,display");
+  test("a GPU's procfs directory: NVML's 32-bit domain form when there, else the driver's 16-bit one; neither is an error", () => {
+    const long = facts([gpu(0)], { procfs: ["gpus/00000000:18:00.0/information"] });
+    const p = plan({ devices: ["0"] }, long);
+    expect(p.ops[0].tag === "procfs" && p.ops[0].val.files.map((f) => f.path)).toEqual(["gpus/00000000:18:00.0/information"]);
+    expect(failure(() => plan({ devices: ["0"] }, facts([gpu(0)], { procfs: ["params"] })))).toEqual({ code: "procfs-missing", message: "no `/proc/driver/nvidia/gpus/0000:18:00.0` for GPU 0 (00000000:18:00.0)" });
+  });
+
+  test("utility only: no uvm, no CUDA, no MPS, firmware still", () => {
+    const s = summary(plan({ devices: ["0"], caps: ["utility"] }));
+    expect(s.some((l) => l.includes("uvm") || l.includes("cuda"))).toBe(false);
+    expect(s).toContain("file /usr/bin/nvidia-smi -> /usr/bin/nvidia-smi ro,nosuid,nodev");
+    expect(s).toContain(`file /usr/lib/firmware/nvidia/${V}/gsp_ga10x.bin -> /lib/firmware/nvidia/${V}/gsp_ga10x.bin ro,nosuid,nodev`);
+  });
+
+  test("display: the modeset node, graphics libraries, libGLX_indirect.so.0, the application profile; compat32 the 32-bit ones", () => {
+    const s = summary(plan({ devices: ["0"], caps: ["compat32", "compute", "display"] }));
     expect(s).toContain("device /dev/nvidia-modeset ro,nosuid,noexec");
-    expect(s).toContain(`file /drv${L}/libnvidia-glcore.so.550 -> ${L}/libnvidia-glcore.so.550 ro,nosuid,nodev`);
-    expect(s).toContain("file /drv/usr/lib/i386-linux-gnu/libcuda.so.550 -> /usr/lib/i386-linux-gnu/libcuda.so.550 ro,nosuid,nodev");
-    expect(s).toContain("link /usr/lib/i386-linux-gnu/libcuda.so.1 -> libcuda.so.550");
+    expect(s).toContain(`file ${L}/libnvidia-glcore.so.${V} -> ${L}/libnvidia-glcore.so.${V} ro,nosuid,nodev`);
+    expect(s).toContain(`link ${L}/libGLX_indirect.so.0 -> libGLX_nvidia.so.${V}`);
+    expect(s).toContain("tmpfs /etc/nvidia/nvidia-application-profiles-rc.d 10-container.conf nosuid,nodev,noexec");
+    expect(s).toContain(`file /usr/lib/i386-linux-gnu/libcuda.so.${V} -> /usr/lib/i386-linux-gnu/libcuda.so.${V} ro,nosuid,nodev`);
+    expect(s).toContain(`link /usr/lib/i386-linux-gnu/libcuda.so.1 -> libcuda.so.${V}`);
   });
 
-  test("a malformed fact is an error naming it", () => {
-    expect(() => makePlan([["layout", "x"]])).toThrow("invalid plan line `layout\tx`");
-    expect(() => makePlan([["caps", "compute"], ["lib", "compute", "64", "/x/libcuda.so.1", "libcuda.so.1"]])).toThrow("before the layout line");
-  });
-});
-
-describe("ld.so.cache writer", () => {
-  test("glibc reads what nvct writes, in ldconfig's order, old entries kept", () => {
-    const old = new Uint8Array(require("node:fs").readFileSync("/etc/ld.so.cache"));
-    const out = writeLdCache(old, [
-      { name: "libcuda.so.1", path: `${L}/libcuda.so.1`, bits: 64 },
-      { name: "libcuda.so.1", path: "/usr/lib/i386-linux-gnu/libcuda.so.1", bits: 32 },
-    ]);
-    const file = `/tmp/nvct-ldcache-${process.pid}`;
-    writeFileSync(file, out);
-    const glibc = spawnSync("ldconfig", ["-p", "-C", file], { encoding: "utf8" }).stdout.split("\n").slice(1).filter(Boolean);
-    require("node:fs").rmSync(file);
-    expect(glibc.length).toBe(readLdCache(old).length + 2);
-    expect(glibc).toContain(`\tlibcuda.so.1 (libc6,x86-64) => ${L}/libcuda.so.1`);
-    expect(glibc).toContain("\tlibcuda.so.1 (libc6) => /usr/lib/i386-linux-gnu/libcuda.so.1");
-    expect(readLdCache(out).map((e) => e.name)).toEqual(glibc.map((l) => l.trim().split(" ")[0]));
+  test("video: libnvidia-opticalflow.so", () => {
+    expect(summary(plan({ devices: ["0"], caps: ["video"] }))).toContain(`link ${L}/libnvidia-opticalflow.so -> libnvidia-opticalflow.so.1`);
   });
 
-  test("an added entry replaces the image's entry of the same name and width", () => {
-    const first = writeLdCache(new Uint8Array(), [{ name: "libcuda.so.1", path: "/image/libcuda.so.1", bits: 64 }]);
-    const second = writeLdCache(first, [{ name: "libcuda.so.1", path: `${L}/libcuda.so.1`, bits: 64 }]);
-    expect(readLdCache(second)).toEqual([{ name: "libcuda.so.1", path: `${L}/libcuda.so.1`, bits: 64 }]);
+  test("a library not of this driver's version is left out", () => {
+    expect(summary(plan({ devices: ["0"], caps: ["utility"] })).some((l) => l.includes("470.1"))).toBe(false);
   });
 
-  test("a corrupt old cache is replaced, not trusted", () => {
-    const out = writeLdCache(new Uint8Array([1, 2, 3, 4]), [{ name: "libnvidia-ml.so.1", path: `${L}/libnvidia-ml.so.1`, bits: 64 }]);
-    expect(readLdCache(out).length).toBe(1);
+  test("a non-Debian rootfs: lib64, and lib32 where it has one (else lib)", () => {
+    const s = summary(plan({ devices: ["0"], caps: ["compute", "compat32"] }, ONE, { rootfs: { debian: false, lib32: false } }));
+    expect(s).toContain(`file ${L}/libcuda.so.${V} -> /usr/lib64/libcuda.so.${V} ro,nosuid,nodev`);
+    expect(s).toContain(`file /usr/lib/i386-linux-gnu/libcuda.so.${V} -> /usr/lib/libcuda.so.${V} ro,nosuid,nodev`);
   });
 
-  test("version-aware order: .so.10 after .so.9, as the loader's binary search needs", () => {
-    const names = ["libz.so.9", "libz.so.10", "liba.so.1", "libz.so.1"];
-    const out = writeLdCache(new Uint8Array(), names.map((n) => ({ name: n, path: `/l/${n}`, bits: 64 as const })));
-    expect(readLdCache(out).map((e) => e.name)).toEqual(["libz.so.10", "libz.so.9", "libz.so.1", "liba.so.1"]);
+  test("device cgroup: v1 rules; v2 a prologue of 8 instructions a node after 6; none without a cgroup", () => {
+    expect(plan({ devices: ["0"] }).cgroup.rules).toEqual(["c 195:255 rw", "c 510:0 rw", "c 510:1 rw", "c 195:0 rw"]);
+    const v2 = plan({ devices: ["0"] }, ONE, { cgroup: "v2" }).cgroup;
+    expect(v2.rules).toEqual([]);
+    expect(v2.prologue.length).toBe(8 * (6 + 8 * 4));
+    expect(plan({ devices: ["0"] }, ONE, { cgroup: "none" }).cgroup).toEqual({ rules: [], prologue: new Uint8Array() });
   });
 
-  test("old entries keep their flags, osversion and hwcap; glibc-hwcaps ones are dropped", () => {
-    // A cache written by hand: libfoo (osversion 7, hwcap 2) and a glibc-hwcaps libbar.
-    const names = ["libfoo.so.1\0/lib/libfoo.so.1\0", "libbar.so.1\0/lib/glibc-hwcaps/x86-64-v3/libbar.so.1\0"];
-    const strings = Buffer.from(names.join(""));
-    const b = Buffer.alloc(48 + 2 * 24 + strings.length);
-    b.write("glibc-ld.so.cache1.1", 0, "latin1");
-    b.writeUInt32LE(2, 20);
-    b.writeUInt32LE(strings.length, 24);
-    b[28] = 2;
-    let at = 48 + 2 * 24;
-    names.forEach((n, i) => {
-      const e = 48 + i * 24;
-      const [name] = n.split("\0");
-      b.writeInt32LE(0x0303, e);
-      b.writeUInt32LE(at, e + 4);
-      b.writeUInt32LE(at + name.length + 1, e + 8);
-      b.writeUInt32LE(i === 0 ? 7 : 0, e + 12);
-      b.writeBigUInt64LE(i === 0 ? 2n : (1n << 62n) | 1n, e + 16);
-      at += Buffer.byteLength(n);
+  test("--no-devbind: the nodes are allowed, not bound", () => {
+    const p = plan({ devices: ["0"], noDevbind: true });
+    expect(summary(p).filter((l) => l.startsWith("device"))).toEqual(["device /dev/nvidiactl (rule only) ro,nosuid,noexec", "device /dev/nvidia-uvm (rule only) ro,nosuid,noexec", "device /dev/nvidia-uvm-tools (rule only) ro,nosuid,noexec", "device /dev/nvidia0 (rule only) ro,nosuid,noexec"]);
+    expect(p.cgroup.rules.length).toBe(4);
+  });
+
+  const MIG = facts([gpu(0, { migEnabled: true, migs: [{ index: 0, gi: 1, ci: 0, uuid: "MIG-a" }, { index: 1, gi: 2, ci: 0, uuid: "MIG-b" }] })]);
+  test("all on a MIG GPU: every MIG device's capability nodes and access files", () => {
+    const s = summary(plan({ devices: ["all"] }, MIG));
+    expect(s.filter((l) => l.includes("nvidia-cap"))).toEqual(["device /dev/nvidia-caps/nvidia-cap12 ro,nosuid,noexec", "device /dev/nvidia-caps/nvidia-cap13 ro,nosuid,noexec", "device /dev/nvidia-caps/nvidia-cap21 ro,nosuid,noexec", "device /dev/nvidia-caps/nvidia-cap22 ro,nosuid,noexec"]);
+    expect(s[0]).toContain("capabilities/gpu0/mig/gi1/access,capabilities/gpu0/mig/gi1/ci0/access,capabilities/gpu0/mig/gi2/access,capabilities/gpu0/mig/gi2/ci0/access");
+  });
+
+  test("MIG config all: the capability trees bound, every capability of the GPU allowed", () => {
+    const p = plan({ devices: ["all"], migConfig: "all" }, MIG);
+    const s = summary(p);
+    expect(s).toContain("dir /proc/driver/nvidia/capabilities -> /proc/driver/nvidia/capabilities ro,nosuid,nodev,noexec");
+    expect(s).toContain("dir /dev/nvidia-caps -> /dev/nvidia-caps nosuid,noexec");
+    expect(s.some((l) => l.includes("/dev/nvidia-caps/nvidia-cap"))).toBe(false);
+    expect(p.ops[0].tag === "procfs" && p.ops[0].val.dirs).toEqual(["capabilities"]);
+    // config (1) and the 135 capabilities of GPU 0.
+    expect(p.cgroup.rules.filter((r) => r.startsWith("c 511:"))).toEqual(["c 511:1 rw", ...Array.from({ length: 135 }, (_, i) => `c 511:${3 + i} rw`)]);
+  });
+
+  test("IMEX channels: the named ones, or all the driver has", () => {
+    const d = facts([gpu(0)], {
+      majors: [{ name: "nvidia-uvm", value: 510 }, { name: "nvidia-caps-imex-channels", value: 509 }],
+      nodes: [...ONE.nodes, { path: "/dev/nvidia-caps-imex-channels/channel0", major: 509, minor: 0 }, { path: "/dev/nvidia-caps-imex-channels/channel2", major: 509, minor: 2 }],
     });
-    strings.copy(b, 48 + 2 * 24);
-    const out = Buffer.from(writeLdCache(new Uint8Array(b), [{ name: "libcuda.so.1", path: `${L}/libcuda.so.1`, bits: 64 }]));
-    expect(readLdCache(out).map((e) => e.name)).toEqual(["libfoo.so.1", "libcuda.so.1"]);
-    // libfoo's entry is the first (descending order); its osversion and hwcap are as they were.
-    expect(out.readUInt32LE(48 + 12)).toBe(7);
-    expect(out.readBigUInt64LE(48 + 16)).toBe(2n);
+    expect(summary(plan({ devices: ["0"], imex: ["2"] }, d)).filter((l) => l.includes("imex"))).toEqual(["device /dev/nvidia-caps-imex-channels/channel2 ro,nosuid,noexec"]);
+    expect(summary(plan({ devices: ["0"], imex: ["all"] }, d)).filter((l) => l.includes("imex")).length).toBe(2);
+    expect(failure(() => plan({ devices: ["0"], imex: ["1"] }, d))).toEqual({ code: "device-missing", message: "`/dev/nvidia-caps-imex-channels/channel1` is missing" });
+    expect(failure(() => plan({ devices: ["0"], imex: ["1"] }))).toEqual({ code: "imex-unsupported", message: "IMEX channel `1` requested but the driver has no nvidia-caps-imex-channels" });
   });
 
-  test("a malformed entry is an error", () => {
-    expect(() => writeLdCache(new Uint8Array(), [{ name: "x", path: "relative", bits: 64 }])).toThrow("invalid ld.so.cache entry");
-  });
+  const refusals: [string, () => unknown, string, string][] = [
+    ["a GPU node with another rdev", () => plan({ devices: ["0"] }, facts([gpu(0)], { nodes: [{ path: "/dev/nvidiactl", major: 195, minor: 255 }, { path: "/dev/nvidia0", major: 195, minor: 7 }] })), "device-mismatch", "`/dev/nvidia0` is 195:7, expected 195:0"],
+    ["a GPU node missing", () => plan({ devices: ["0"] }, facts([gpu(0)], { nodes: [{ path: "/dev/nvidiactl", major: 195, minor: 255 }] })), "device-missing", "`/dev/nvidia0` is missing"],
+    ["no nvidiactl", () => plan({ devices: [] }, facts([gpu(0)], { nodes: [] })), "device-missing", "`/dev/nvidiactl` is missing"],
+    ["a uvm node of another major", () => plan({ devices: [] }, facts([gpu(0)], { majors: [{ name: "nvidia-uvm", value: 500 }] })), "device-mismatch", "`/dev/nvidia-uvm` is 510:0, but nvidia-uvm is major 500"],
+  ];
+  test.each(refusals)("refuses %s", (_d, f, code, message) => expect(failure(f)).toEqual({ code, message }));
 });

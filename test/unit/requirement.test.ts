@@ -1,23 +1,50 @@
+// The requirement language, as the plan checks it on each selected GPU.
 import { describe, expect, test } from "bun:test";
-import { checkRequirement, parseRequirement } from "../../src/core";
+import { core } from "../../src/core";
+import { facts, failure, gpu, planInput } from "./fixture";
 
-const H100 = { cuda: "12.4", driver: "550.54.14", arch: "9.0", brand: "tesla" };
+const H100 = { cuda: "12.4", driver: "550.54.14", arch: "9.0", brand: "Tesla" };
 
-describe("requirement language: parse", () => {
-  const good: [string, string, unknown][] = [
-    ["one term", "cuda>=12.4", [[{ name: "cuda", op: ">=", value: "12.4" }]]],
-    ["space is OR, comma is AND", "cuda>=12.4 brand=tesla,driver>=470", [
-      [{ name: "cuda", op: ">=", value: "12.4" }],
-      [{ name: "brand", op: "=", value: "tesla" }, { name: "driver", op: ">=", value: "470" }],
-    ]],
-    ["every operator", "arch=8.0,arch!=7.0,arch<9,arch<=9,arch>7,arch>=7", [[
-      { name: "arch", op: "=", value: "8.0" }, { name: "arch", op: "!=", value: "7.0" }, { name: "arch", op: "<", value: "9" },
-      { name: "arch", op: "<=", value: "9" }, { name: "arch", op: ">", value: "7" }, { name: "arch", op: ">=", value: "7" },
-    ]]],
-    ["extra spaces between alternatives", "  cuda>=11   cuda>=12 ", [[{ name: "cuda", op: ">=", value: "11" }], [{ name: "cuda", op: ">=", value: "12" }]]],
-    ["brand is lower-cased", "brand=Tesla", [[{ name: "brand", op: "=", value: "tesla" }]]],
+/** Plans one GPU with these facts under the requirement. */
+function check(expr: string, f: Partial<typeof H100> = {}) {
+  const x = { ...H100, ...f };
+  const d = facts([gpu(0, { arch: x.arch, brand: x.brand })]);
+  d.inventory.cuda = x.cuda;
+  d.inventory.driver = x.driver;
+  return core().plan(planInput({ devices: ["0"], requires: [expr] }, d));
+}
+
+describe("requirement language", () => {
+  const cases: [string, string, Partial<typeof H100>, boolean][] = [
+    ["cuda holds", "cuda>=12.4", {}, true],
+    ["cuda too new", "cuda>=13.0", {}, false],
+    ["numeric, not string, order: 12.10 > 12.4", "cuda>=12.10", { cuda: "12.4" }, false],
+    ["numeric order the other way", "cuda>=12.4", { cuda: "12.10" }, true],
+    ["driver with three components", "driver>=550.54.3", {}, true],
+    ["missing components are zero", "cuda=12.4.0", {}, true],
+    ["leading zeros", "driver>=0550", {}, true],
+    ["space is OR: the second alternative holds", "cuda>=13.0 brand=tesla,driver>=550", {}, true],
+    ["comma is AND: one term fails", "brand=tesla,driver<500", {}, false],
+    ["every operator", "arch=9.0,arch!=7.0,arch<10,arch<=9,arch>7,arch>=7", {}, true],
+    ["extra spaces between alternatives", "  cuda>=13   cuda>=12 ", {}, true],
+    ["brand is case-insensitive", "brand=TESLA", { brand: "Tesla" }, true],
+    ["brand !=", "brand!=geforce", {}, true],
+    ["arch <", "arch<9.0", {}, false],
+    ["arch >", "arch>8.9", {}, true],
+    ["!= on versions", "driver!=550.54.14", {}, false],
+    ["long components do not overflow", "driver>=99999999999999999999", {}, false],
+    ["a fact that is not a version fails the term, never passes it", "cuda>=12", { cuda: "twelve" }, false],
   ];
-  test.each(good)("%s: %s", (_d, expr, want) => expect(parseRequirement(expr)).toEqual(want as any));
+  test.each(cases)("%s: %s", (_d, expr, f, ok) => {
+    const err = failure(() => check(expr, f));
+    if (ok) expect(err).toBeNull();
+    else expect(err?.code).toBe("unsatisfied");
+  });
+
+  test("an unsatisfied cuda condition carries the reference's advice; others name the expression", () => {
+    expect(failure(() => check("cuda>=13.0"))).toEqual({ code: "unsatisfied", message: "unsatisfied condition: cuda>=13.0, please update your driver to a newer version, or use an earlier cuda container" });
+    expect(failure(() => check("arch<9.0"))).toEqual({ code: "unsatisfied", message: "unsatisfied condition: arch<9.0" });
+  });
 
   const bad: [string, string, string][] = [
     ["empty", "", "empty expression"],
@@ -32,43 +59,15 @@ describe("requirement language: parse", () => {
     ["brand with a symbol", "brand=te$la", "brand must be a word"],
   ];
   test.each(bad)("rejects %s: %p", (_d, expr, why) => {
-    let err: any;
-    try {
-      parseRequirement(expr);
-    } catch (e) {
-      err = e;
-    }
+    const err = failure(() => check(expr));
     expect(err?.code).toBe("bad-requirement");
-    expect(err.message).toContain(why);
-    expect(err.message).toContain(`\`${expr.trim()}\``);
-  });
-});
-
-describe("requirement language: evaluate", () => {
-  const cases: [string, string, Record<string, string>, boolean][] = [
-    ["cuda holds", "cuda>=12.4", H100, true],
-    ["cuda too new", "cuda>=13.0", H100, false],
-    ["numeric, not string, order: 12.10 > 12.4", "cuda>=12.10", { ...H100, cuda: "12.4" }, false],
-    ["numeric order the other way", "cuda>=12.4", { ...H100, cuda: "12.10" }, true],
-    ["driver with three components", "driver>=550.54.3", H100, true],
-    ["missing components are zero", "cuda=12.4.0", H100, true],
-    ["leading zeros", "driver>=0550", H100, true],
-    ["OR: second alternative holds", "cuda>=13.0 brand=tesla,driver>=550", H100, true],
-    ["AND: one term fails", "brand=tesla,driver<500", H100, false],
-    ["brand is case-insensitive", "brand=TESLA", { ...H100, brand: "Tesla" }, true],
-    ["brand !=", "brand!=geforce", H100, true],
-    ["arch <", "arch<9.0", H100, false],
-    ["arch >", "arch>8.9", H100, true],
-    ["!= on versions", "driver!=550.54.14", H100, false],
-    ["long components do not overflow", "driver>=99999999999999999999", H100, false],
-  ];
-  test.each(cases)("%s: %s", (_d, expr, facts, ok) => {
-    const run = () => checkRequirement(expr, facts as any);
-    if (ok) expect(run).not.toThrow();
-    else expect(run).toThrow(`unsatisfied condition: ${expr}`);
+    expect(err!.message).toContain(why);
+    expect(err!.message).toContain(`\`${expr}\``);
   });
 
-  test("a malformed fact is an error, not a pass", () => {
-    expect(() => checkRequirement("cuda>=12", { ...H100, cuda: "twelve" })).toThrow("invalid fact `cuda=twelve`");
+  test("checked on every selected GPU; a MIG device checks its parent", () => {
+    const d = facts([gpu(0, { arch: "8.0", migEnabled: true, migs: [{ index: 0, gi: 1, ci: 0, uuid: "MIG-x" }] }), gpu(1, { arch: "7.5" })]);
+    expect(failure(() => core().plan(planInput({ devices: ["0:0"], requires: ["arch>=8.0"] }, d)))).toBeNull();
+    expect(failure(() => core().plan(planInput({ devices: ["0", "1"], requires: ["arch>=8.0"] }, d)))?.code).toBe("unsatisfied");
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { addLegacyHook, parseRuntimeArgs, requestedDevices } from "../../src/cmd/runtime";
-import { defaults } from "../../src/config/config";
+import { parseRuntimeArgs } from "../../src/cmd/runtime";
+import { addLegacyHook } from "../../src/engine/runtime";
 
 describe("runtime argv: the command, the bundle, runc's log options", () => {
   const cases: [string, string[], object][] = [
@@ -10,6 +10,8 @@ describe("runtime argv: the command, the bundle, runc's log options", () => {
     ["a bundle named create is not the command", ["start", "--bundle", "create", "id"], { command: "start", bundle: "create" }],
     ["no bundle: the working directory", ["create", "id"], { command: "create", bundle: "/cwd" }],
     ["runc's global options before the command", ["--root", "/run/x", "--log", "/l", "--log-format", "json", "--systemd-cgroup", "create", "id"], { command: "create", log: "/l", logFormat: "json" }],
+    ["--debug", ["--debug", "create", "id"], { command: "create", debug: true }],
+    ["--version anywhere", ["--version"], { version: true }],
     ["--log= spelling", ["--log=/l", "state", "id"], { command: "state", log: "/l", logFormat: "text" }],
     ["Go's single-dash spellings", ["-root", "/r", "create", "-bundle", "/b", "id"], { command: "create", bundle: "/b" }],
     ["-b=", ["create", "-b=/b", "id"], { command: "create", bundle: "/b" }],
@@ -24,20 +26,13 @@ describe("runtime argv: the command, the bundle, runc's log options", () => {
   });
 });
 
-describe("legacy hook and requested devices", () => {
-  test("the hook is added once", () => {
+describe("legacy hook", () => {
+  test("the hook is added once, whichever of its names is there", () => {
     const spec: any = { hooks: { prestart: [{ path: "/other" }] } };
     expect(addLegacyHook(spec, "/usr/bin/nvidia-container-runtime-hook")).toBe(true);
     expect(addLegacyHook(spec, "/opt/nvidia-container-runtime-hook")).toBe(false);
-    expect(spec.hooks.prestart.map((h: any) => h.path)).toEqual(["/other", "/usr/bin/nvidia-container-runtime-hook"]);
+    expect(spec.hooks.prestart).toEqual([{ path: "/other" }, { path: "/usr/bin/nvidia-container-runtime-hook", args: ["nvidia-container-runtime-hook", "prestart"] }]);
+    const other: any = { hooks: { prestart: [{ path: "/usr/bin/nvidia-container-toolkit" }] } };
+    expect(addLegacyHook(other, "/usr/bin/nvidia-container-runtime-hook")).toBe(false);
   });
-
-  const cfg = defaults();
-  const cases: [string, object, string[], string][] = [
-    ["annotations first", { annotations: { "cdi.k8s.io/a": "nvidia.com/gpu=0, nvidia.com/gpu=1" }, process: { env: ["NVIDIA_VISIBLE_DEVICES=all"] } }, ["nvidia.com/gpu=0", "nvidia.com/gpu=1"], "annotations"],
-    ["other annotations ignored", { annotations: { "other/a": "x=y" }, process: { env: ["NVIDIA_VISIBLE_DEVICES=0,1"] } }, ["0", "1"], "NVIDIA_VISIBLE_DEVICES"],
-    ["void", { process: { env: ["NVIDIA_VISIBLE_DEVICES=void"] } }, [], "NVIDIA_VISIBLE_DEVICES"],
-    ["the last of repeated variables", { process: { env: ["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_VISIBLE_DEVICES=2"] } }, ["2"], "NVIDIA_VISIBLE_DEVICES"],
-  ];
-  test.each(cases)("%s", (_d, spec, names, from) => expect(requestedDevices(spec as any, cfg)).toEqual({ names, from }));
 });

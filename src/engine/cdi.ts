@@ -1,0 +1,16 @@
+// CDI from the driver: a spec for `nvidia-ctk cdi generate`, and the edits of named devices for
+// the runtime's cdi mode. The same facts and the same core as the hook's injection.
+import { core, type CdiEdits, type CdiOptions, type CdiSpec } from "../core";
+import { loadSpecs } from "../discover/cdi";
+import type { DriverRoot } from "../discover/driver";
+import { driverFacts } from "./facts";
+
+/** A spec for the driver under `driver.root`, its nodes under devRoot. */
+export function generateSpec(driver: DriverRoot, devRoot: string, options: CdiOptions): CdiSpec {
+  return core().cdispec({ options, driver: driverFacts({ driver, devRoot }) });
+}
+
+/** The merged edits of the named devices, from the specs of `dirs`. */
+export function resolveDevices(names: string[], defaultKind: string, dirs: string[], log?: (m: string) => void): CdiEdits {
+  return core().cdiedits({ names, defaultKind, specs: loadSpecs(dirs, log) });
+}

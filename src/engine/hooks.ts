@@ -1,0 +1,47 @@
+// nvidia-cdi-hook's hooks: what each found in the container and the host, the core's decision,
+// applied inside the container's root (createContainer hooks run in its mount namespace already,
+// before pivot_root). Nothing from the image is run; ldconfig neither.
+import { readFileSync } from "node:fs";
+import { core, type HookInput } from "../core";
+import { listIn, parseState, readIn, readSpec, rootfsOf } from "../discover/container";
+import { statNode } from "../discover/driver";
+import { apply } from "../inject/apply";
+import type { Libc } from "../sys/libc";
+
+export type HookArgs = Omit<HookInput, "params" | "compatFiles" | "compatFolders" | "gpuMinors" | "unique">;
+
+/** Runs one hook for the container whose state is on stdin. */
+export function runCdiHook(args: HookArgs, stdin: () => string, sys: Libc, log: (msg: string, data?: unknown) => void): void {
+  const c = core();
+  // The arguments first: a malformed one is named before anything is read.
+  c.cdihook({ ...args, params: "", compatFiles: [], compatFolders: [], gpuMinors: [], unique: "" });
+  const state = parseState(stdin());
+  const rootfs = rootfsOf(state.bundle, readSpec(state.bundle));
+  const input: HookInput = { ...args, params: "", compatFiles: [], compatFolders: [], gpuMinors: [], unique: crypto.randomUUID() };
+  if (args.name === "disable-device-node-modification") {
+    try {
+      input.params = readFileSync("/proc/driver/nvidia/params", "utf8");
+    } catch {}
+  } else if (args.name === "enable-cuda-compat") {
+    if (!args.hostDriverVersion && !args.hostCudaVersion) return;
+    input.compatFiles = listIn(rootfs, args.compatRoot || "/usr/local/cuda/compat", "file");
+  } else if (args.name === "update-ldcache") {
+    for (const conf of listIn(rootfs, "/etc/ld.so.conf.d", "file")) {
+      if (!/^00-compat-.*\.conf$/.test(conf)) continue;
+      for (const line of (readIn(rootfs, `/etc/ld.so.conf.d/${conf}`, 1 << 16) ?? "").split("\n")) if (line.trim()) input.compatFolders.push(line.trim());
+    }
+  } else if (args.name === "update-application-profile") {
+    for (const n of listIn(rootfs, "/dev", "any")) {
+      if (!/^nvidia\d+$/.test(n)) continue;
+      const node = statNode(`${rootfs}/dev/${n}`);
+      if (node) input.gpuMinors.push(node.minor);
+    }
+  }
+  const ops = c.cdihook(input);
+  if (ops.length === 0) return;
+  apply(
+    { ops, cgroup: { rules: [], prologue: new Uint8Array() } },
+    { pid: null, rootfs, cgroup: null, ldcache: (old, add, candidates) => c.ldcachewrite({ old, add, candidates, arch: process.arch }), log },
+    sys,
+  );
+}

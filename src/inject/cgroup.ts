@@ -1,0 +1,73 @@
+// The device cgroup's part of a plan. v1: rules written to devices.allow (denied again on undo).
+// v2: attaching a second program cannot widen the first (every attached program must allow an
+// access), so each program attached to the container's cgroup is replaced by the plan's prologue
+// followed by the original's instructions, unchanged; undo puts the originals back.
+import { NvctError } from "../errors";
+import { attachDeviceProgram, F_ALLOW_MULTI, F_REPLACE, loadDeviceProgram, programById, programInstructions, queryDevicePrograms } from "../sys/bpf";
+import { O_DIRECTORY, O_RDONLY, O_WRONLY, type Libc } from "../sys/libc";
+
+export interface DeviceCgroup {
+  /** 1: the v1 devices controller (devices.allow); 2: an eBPF device program on the v2 cgroup. */
+  version: 1 | 2;
+  dir: string;
+}
+
+/** v1: writes each rule to devices.allow; returns the undo (the same rules to devices.deny). */
+export function allowDevicesV1(sys: Libc, dir: string, rules: string[], log: (m: string) => void): () => void {
+  // Both opened first: the undo writes through these, whatever namespace it runs in then.
+  const allow = sys.open(`${dir}/devices.allow`, O_WRONLY);
+  const deny = sys.open(`${dir}/devices.deny`, O_WRONLY);
+  const done: string[] = [];
+  const undo = () => {
+    for (const r of done.reverse()) sys.write(deny, Buffer.from(r), `${dir}/devices.deny`);
+    sys.close(allow);
+    sys.close(deny);
+  };
+  try {
+    for (const r of rules) {
+      sys.write(allow, Buffer.from(r), `${dir}/devices.allow`);
+      done.push(r);
+      log(`cgroup allow ${r}`);
+    }
+  } catch (e) {
+    undo();
+    throw e;
+  }
+  return undo;
+}
+
+/**
+ * v2: lets the cgroup at `dir` use the devices the prologue allows. A cgroup without a device
+ * program restricts nothing and is left alone; programs on its ancestors still decide too, and
+ * are reported, not touched. Returns the undo.
+ */
+export function allowDevicesV2(sys: Libc, dir: string, prologue: Uint8Array, warn?: (m: string) => void): () => void {
+  const cg = sys.open(dir, O_RDONLY | O_DIRECTORY);
+  const undo: (() => void)[] = [];
+  const revert = () => {
+    for (const u of undo.reverse()) u();
+    sys.close(cg);
+  };
+  try {
+    const { ids, flags } = queryDevicePrograms(sys, cg);
+    const all = queryDevicePrograms(sys, cg, true).ids.length;
+    if (all > ids.length) warn?.(`${all - ids.length} device program(s) on ancestors of \`${dir}\` also apply and may deny the GPUs`);
+    for (const id of ids) {
+      const old = programById(sys, id);
+      const insns = programInstructions(sys, old);
+      const merged = new Uint8Array(prologue.length + insns.length);
+      merged.set(prologue);
+      merged.set(insns, prologue.length);
+      const fresh = loadDeviceProgram(sys, merged);
+      const multi = (flags & F_ALLOW_MULTI) !== 0;
+      attachDeviceProgram(sys, cg, fresh, flags & ~F_REPLACE, multi ? old : undefined);
+      undo.push(() => attachDeviceProgram(sys, cg, old, flags & ~F_REPLACE, multi ? fresh : undefined));
+    }
+  } catch (e) {
+    try {
+      revert();
+    } catch {}
+    throw new NvctError("cgroup", `failed to allow devices in cgroup \`${dir}\`: ${(e as Error).message}`, e);
+  }
+  return revert;
+}
