@@ -4,7 +4,6 @@ import { lstatSync, readdirSync, readFileSync, statfsSync, statSync } from "node
 import { isAbsolute, join } from "node:path";
 import type { ContainerSpec, RootfsFacts } from "../core";
 import { NvctError } from "../errors";
-import type { DeviceCgroup } from "../inject/cgroup";
 import { resolveIn } from "./paths";
 
 export interface OciState {
@@ -105,6 +104,12 @@ function isDirIn(root: string, p: string): boolean {
 /** What decides the container's library directories (read through its symlinks, inside it). */
 export function rootfsFacts(rootfs: string): RootfsFacts {
   return { debian: resolveIn(rootfs, "/etc/debian_version") !== null, lib32: isDirIn(rootfs, "/usr/lib32") };
+}
+
+/** The container's device cgroup: v1 (its devices controller directory) or v2 (its cgroup). */
+export interface DeviceCgroup {
+  version: 1 | 2;
+  dir: string;
 }
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;

@@ -6,8 +6,8 @@ import { NvctError } from "../errors";
 import { attachDeviceProgram, F_ALLOW_MULTI, F_REPLACE, loadDeviceProgram, programById, programInstructions, queryDevicePrograms } from "../sys/bpf";
 import { O_DIRECTORY, O_RDONLY, O_WRONLY, type Libc } from "../sys/libc";
 
+/** Where the rules go: 1, the v1 devices controller (devices.allow); 2, the v2 cgroup's eBPF program. */
 export interface DeviceCgroup {
-  /** 1: the v1 devices controller (devices.allow); 2: an eBPF device program on the v2 cgroup. */
   version: 1 | 2;
   dir: string;
 }
