@@ -197,13 +197,6 @@ export function procGpuDir(d: Driver, busId: string): string {
   return "";
 }
 
-/** Files of /proc/driver/nvidia under a relative directory. */
-function procFilesUnder(d: Driver, dir: string): string[] {
-  const out = new Array<string>();
-  for (let i = 0; i < d.f.procfs.length; i++) if (d.f.procfs[i].startsWith(dir + "/")) out.push(d.f.procfs[i]);
-  return out;
-}
-
 /** MIG: per device access files and nodes; or, with config/monitor `all`, the whole capability trees. */
 function migCapabilities(d: Driver, b: Builder, inj: Injection, sel: Selection, used: i32[]): Failure | null {
   const inv = d.f.inventory;
@@ -402,8 +395,10 @@ function procfs(d: Driver, b: Builder, gpus: GpuFact[]): Failure | null {
   for (let i = 0; i < gpus.length; i++) {
     const dir = procGpuDir(d, gpus[i].busId);
     if (dir.length == 0) return failure(Code.ProcfsMissing, "no `" + PROC + "/gpus/" + gpus[i].busId.substring(4) + "` for GPU " + gpus[i].index.toString() + " (" + gpus[i].busId + ")");
-    const inDir = procFilesUnder(d, dir);
-    for (let k = 0; k < inDir.length; k++) files.push(tmpfsFile(inDir[k], PROC + "/" + inDir[k], null, 0o444));
+    // The GPU's directory itself, read-only, as the reference does: its files stay live (the
+    // power state, the registry), and one bind costs less than copying them.
+    b.procDirs.push(dir);
+    b.bind(BindKind.Dir, PROC + "/" + dir, PROC + "/" + dir, procFlags());
   }
   for (let i = 0; i < b.procFiles.length; i++) files.push(b.procFiles[i]);
   const t = new TmpfsOp();

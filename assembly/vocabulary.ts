@@ -81,6 +81,7 @@ export function procFlags(): MountFlag[] {
 export function vocabulary(): Vocabulary {
   const v = new Vocabulary();
   v.triggerEnv = TRIGGER_ENV;
+  v.requestEnv = ["NVIDIA_", "CUDA_VERSION"];
   v.volumePrefix = VOLUME_PREFIX;
   for (let i = 0; i < LIBRARIES.length; i++) for (let j = 0; j < LIBRARIES[i].length; j++) v.libraryStems.push(LIBRARIES[i][j]);
   for (let i = 0; i < BINARIES.length; i++) for (let j = 0; j < BINARIES[i].length; j++) v.binaries.push(BINARIES[i][j]);

@@ -3,7 +3,7 @@
 // operands anywhere), Go's flag package for the hook, nvidia-ctk and nvidia-cdi-hook (`-name` and
 // `--name` alike, `-name=value`, booleans given `=false`). citty holds the definitions and
 // renders the help; unknown options are rejected by name, as each original words it.
-import { renderUsage, type ArgsDef, type CommandDef } from "citty";
+import type { ArgsDef, CommandDef } from "citty";
 import { NvctError } from "./errors";
 
 export type Style = "argp" | "go";
@@ -130,6 +130,8 @@ export function parse(style: Style, def: ArgsDef, argv: string[], repeatable: st
 
 /** citty's usage text without colour codes: help is read in pipes and logs as often as on a tty. */
 export async function usage(cmd: CommandDef<any>, parent?: CommandDef<any>): Promise<string> {
+  // Loaded only to print help: every module parsed at start costs a container's start time.
+  const { renderUsage } = await import("citty");
   return (await renderUsage(cmd, parent)).replace(/\x1b\[[0-9;]*m/g, "") + "\n";
 }
 

@@ -4,11 +4,10 @@
 // reading its spec.
 import { VOCABULARY } from "../../build/out/gen/vocabulary";
 import { configPath, loadConfig, policyOf } from "../config/config";
-import { core, preloadCore } from "../core";
 import { containerSpec, deviceCgroup, parseState, readSpec, rootfsOf, type Spec } from "../discover/container";
 import { classified, NvctError } from "../errors";
 import type { Env, Io } from "../io";
-import type { DeviceCgroup } from "../inject/cgroup";
+import type { DeviceCgroup } from "../discover/container";
 import { fileLogger } from "../log";
 import { mark } from "../trace";
 import { COMMIT, VERSION } from "../version";
@@ -34,7 +33,6 @@ export function requireCgroup(pid: number): DeviceCgroup {
 }
 
 async function prestart(c: Context): Promise<number> {
-  const core$ = preloadCore();
   const cfg = loadConfig(configPath(c.args.config, c.env));
   const log = fileLogger(TOOL, cfg.cli.debug);
   if (!cfg.hook.skipModeDetection && (cfg.runtime.mode === "cdi" || cfg.runtime.mode === "csv")) {
@@ -46,8 +44,10 @@ async function prestart(c: Context): Promise<number> {
   const rootfs = rootfsOf(state.bundle, spec);
   mark("spec");
   if (!mayRequestDevices(spec, cfg.swarmResource, cfg.acceptVolumeMounts)) return 0;
-  await core$;
-  const req = core().request(containerSpec(spec), policyOf(cfg));
+  const policy = policyOf(cfg);
+  const { Decisions } = await import("../engine/memo");
+  const decisions = new Decisions(cfg.nvct.cacheDir, (m) => log.debug(m));
+  const req = await decisions.request(containerSpec(spec, policy), policy);
   mark("request");
   if (!req.gpu) {
     log.debug("not a GPU container:", req.reason);
@@ -75,11 +75,12 @@ async function prestart(c: Context): Promise<number> {
         mpsPipeDir: c.env.CUDA_MPS_PIPE_DIRECTORY ?? "",
       },
       driver: { root: cfg.cli.root, ldcache: cfg.cli.ldcache },
-      inventoryCache: cfg.nvct.inventoryCache,
+      cacheDir: cfg.nvct.cacheDir,
       cgroup: cfg.cli.noCgroups ? null : requireCgroup(state.pid),
       log: (m, d) => log.debug(m, d ?? ""),
     },
     sys,
+    decisions,
   );
   return 0;
 }
@@ -107,9 +108,9 @@ export const HOOK_TOOL: Tool = {
       return prestart(c);
     },
   },
-  report(e, { io, usage }) {
+  async report(e, { io, usage }) {
     io.stderr(`${TOOL}: ${classified(e)}\n`);
-    if (e.code === "usage") io.stderr(usage);
+    if (e.code === "usage") io.stderr(await usage());
   },
 };
 

@@ -47,7 +47,7 @@ export interface Tool {
   /** Handles an unknown subcommand itself (returns the status), instead of reporting it. */
   unknownCommand?(name: string, c: { io: Io; env: Env }): number;
   /** Writes one error. */
-  report(e: NvctError, c: { io: Io; env: Env; usage: string }): void;
+  report(e: NvctError, c: { io: Io; env: Env; usage: () => Promise<string> }): void | Promise<void>;
 }
 
 function citty(cmd: Command): CommandDef<any> {
@@ -61,26 +61,28 @@ export async function runTool(tool: Tool, argv: string[], env: Env, io: Io, argv
   let parent: Command | undefined;
   let rest = argv;
   const globals: Parsed[] = [];
-  let help = "";
+  // The help text, rendered only when it is printed.
+  let helpOf: () => Promise<string> = () => usage(citty(cmd));
   try {
     for (;;) {
-      help = await usage(citty(cmd), parent ? citty(parent) : undefined);
+      const [c, p] = [cmd, parent];
+      helpOf = () => usage(citty(c), p ? citty(p) : undefined);
       if (cmd.sub) {
         const opts = parse(tool.style, cmd.args ?? {}, rest, cmd.repeatable, true);
         const before = rest.slice(0, rest.length - opts._.length);
-        if (wantsHelp(before)) return io.stdout(help), 0;
+        if (wantsHelp(before)) return io.stdout(await helpOf()), 0;
         if (cmd === tool.root && opts.version) return io.stdout(tool.version()), 0;
         const [name, ...more] = opts._;
         if (name === undefined) {
           if (cmd.run) return (await cmd.run({ args: opts, globals, env, io, argv0, tool })) ?? 0;
-          io[tool.bare.to](help);
+          io[tool.bare.to](await helpOf());
           return tool.bare.exit;
         }
         const real = cmd.aliases?.[name] ?? name;
         const entry = Object.hasOwn(cmd.sub, real) ? cmd.sub[real] : undefined;
         if (!entry) {
           if (tool.unknownCommand) return tool.unknownCommand(name, { io, env });
-          tool.report(new NvctError("usage", `unknown command \`${[...pathOf(globals, cmd, tool), name].join(" ")}\``), { io, env, usage: help });
+          await tool.report(new NvctError("usage", `unknown command \`${[...pathOf(globals, cmd, tool), name].join(" ")}\``), { io, env, usage: helpOf });
           return tool.unknownExit;
         }
         globals.push(opts);
@@ -89,14 +91,14 @@ export async function runTool(tool: Tool, argv: string[], env: Env, io: Io, argv
         rest = more;
         continue;
       }
-      if (wantsHelp(rest)) return io.stdout(help), 0;
+      if (wantsHelp(rest)) return io.stdout(await helpOf()), 0;
       const args = parse(tool.style, cmd.args ?? {}, rest, cmd.repeatable);
       if (cmd === tool.root && args.version) return io.stdout(tool.version()), 0;
       return (await cmd.run!({ args, globals, env, io, argv0, tool })) ?? 0;
     }
   } catch (err) {
     const e = asNvctError(err);
-    tool.report(e, { io, env, usage: help });
+    await tool.report(e, { io, env, usage: helpOf });
     return e.code === "usage" ? tool.usageExit : 1;
   }
 }

@@ -101,7 +101,7 @@ export async function runtime(argv: string[], env: Env, io: Io, argv0 = TOOL): P
     log = logger(cfg, args);
     if (cfg && args.command === "create") {
       const { modifyBundle } = await import("../engine/runtime");
-      modifyBundle(args.bundle, cfg, {
+      await modifyBundle(args.bundle, cfg, {
         hook: () => toolPath(cfg.hook.path, HOOK, argv0, env),
         cdiHook: () => toolPath("nvidia-cdi-hook", "nvidia-cdi-hook", argv0, env, "/usr/bin/nvidia-cdi-hook"),
       }, env, log);

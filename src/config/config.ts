@@ -33,7 +33,10 @@ export interface Config {
   ctk: { path: string };
   features: Record<string, boolean>;
   /** nvct's own keys, in an `[nvct]` table the reference ignores. */
-  nvct: { inventoryCache: string };
+  nvct: {
+    /** The decision cache (the driver's facts, the core's decisions); "" = none. */
+    cacheDir: string;
+  };
 }
 
 export const DEFAULT_SUPPORTED_CAPABILITIES = "compat32,compute,display,graphics,ngx,utility,video";
@@ -57,7 +60,7 @@ export function defaults(): Config {
     hook: { path: "/usr/bin/nvidia-container-runtime-hook", skipModeDetection: false },
     ctk: { path: "/usr/bin/nvidia-ctk" },
     features: {},
-    nvct: { inventoryCache: "/run/nvct/inventory.json" },
+    nvct: { cacheDir: "/run/nvct" },
   };
 }
 
@@ -143,7 +146,7 @@ export function parseConfig(text: string, file = "config.toml"): Config {
     },
     ctk: { path: pick(file, ctk, "path", "string", "nvidia-ctk.", d.ctk.path) },
     features: features as Record<string, boolean>,
-    nvct: { inventoryCache: pick(file, nvct, "inventory-cache", "string", "nvct.", d.nvct.inventoryCache) },
+    nvct: { cacheDir: pick(file, nvct, "cache-dir", "string", "nvct.", d.nvct.cacheDir) },
   };
 }
 

@@ -2,7 +2,8 @@
 // device cgroup. Reads only.
 import { lstatSync, readdirSync, readFileSync, statfsSync, statSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import type { ContainerSpec, RootfsFacts } from "../core";
+import { VOCABULARY } from "../../build/out/gen/vocabulary";
+import type { ContainerSpec, Policy, RootfsFacts } from "../core";
 import { NvctError } from "../errors";
 import { resolveIn } from "./paths";
 
@@ -81,13 +82,19 @@ export function rootfsOf(bundle: string, spec: Spec): string {
   return rootfs;
 }
 
-/** The spec's parts a request is read from. */
-export function containerSpec(spec: Spec): ContainerSpec {
+/**
+ * The spec's parts a request is read from, and only those (the core's vocabulary names them):
+ * the variables it reads, the mounts that may name devices, the annotations of the prefixes.
+ * What else a container carries (HOSTNAME, its own variables) does not change the decision.
+ */
+export function containerSpec(spec: Spec, policy: Pick<Policy, "swarmResource" | "annotationPrefixes">): ContainerSpec {
+  const names = new Set(policy.swarmResource);
+  const env = (spec.process?.env ?? []).filter((e) => VOCABULARY.requestEnv.some((p) => e.startsWith(p)) || names.has(e.slice(0, e.indexOf("="))));
   return {
-    env: spec.process?.env ?? [],
-    mounts: (spec.mounts ?? []).map((m) => ({ destination: m.destination, source: typeof m.source === "string" ? m.source : "" })),
+    env,
+    mounts: (spec.mounts ?? []).filter((m) => m.destination.startsWith(VOCABULARY.volumePrefix)).map((m) => ({ destination: m.destination, source: typeof m.source === "string" ? m.source : "" })),
     privileged: spec.process?.capabilities?.bounding?.includes("CAP_SYS_ADMIN") ?? false,
-    annotations: Object.entries(spec.annotations ?? {}).map(([key, value]) => ({ key, value })),
+    annotations: Object.entries(spec.annotations ?? {}).filter(([k]) => policy.annotationPrefixes.some((p) => k.startsWith(p))).map(([key, value]) => ({ key, value })),
   };
 }
 

@@ -1,6 +1,6 @@
 // The driver's inventory: GPUs, MIG devices and versions, from NVML under the driver root, or
 // from the cache an earlier container left, when it still describes this driver. Reads only.
-import { lstatSync, readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import type { LdEntry } from "../core";
 import { NvctError } from "../errors";
 import { Nvml, type NvmlInventory } from "../sys/nvml";
@@ -46,19 +46,8 @@ export function inventoryKey(root: string, nvml: string, procfs: string[]): stri
   return parts.join("\n");
 }
 
-const MAX_CACHE = 1 << 20;
-
-/** A cache file worth reading: a regular file of root's, not writable by others, not huge. */
-function trustworthy(file: string): boolean {
-  try {
-    const st = lstatSync(file);
-    return st.isFile() && st.uid === 0 && (st.mode & 0o022) === 0 && st.size <= MAX_CACHE;
-  } catch {
-    return false;
-  }
-}
-
-function isInventory(v: any): v is NvmlInventory {
+/** An inventory as NVML's reading gives it (a cached one is checked against this). */
+export function isInventory(v: any): v is NvmlInventory {
   return (
     typeof v?.driver === "string" &&
     typeof v.cuda === "string" &&
@@ -71,21 +60,4 @@ function isInventory(v: any): v is NvmlInventory {
         g.migs.every((m: any) => Number.isInteger(m?.index) && Number.isInteger(m.gi) && Number.isInteger(m.ci) && typeof m.uuid === "string"),
     )
   );
-}
-
-/**
- * The cached inventory when the file is trustworthy, its key is `key`, and its GPUs are the ones
- * procfs shows (each UUID in a GPU's information file); else null.
- */
-export function readCachedInventory(file: string, key: string): NvmlInventory | null {
-  if (!trustworthy(file)) return null;
-  let c: any;
-  try {
-    c = JSON.parse(readFileSync(file, "utf8"));
-  } catch {
-    return null;
-  }
-  if (c?.key !== key || !isInventory(c.inventory)) return null;
-  for (const g of c.inventory.gpus) if (!key.includes(g.uuid)) return null;
-  return c.inventory;
 }

@@ -1,49 +1,35 @@
 // The driver's facts, gathered in one pass into one value for the core: its libraries (from the
 // driver root's ld.so.cache), binaries, firmware, IPC paths, device nodes, procfs, and the
-// inventory (from the cache an earlier container left while it still holds, else from NVML,
-// which is then cached).
-import { writeInventoryCache } from "../cache/inventory";
+// inventory. What an earlier container gathered is used again while the driver's fingerprint
+// (src/discover/fingerprint.ts) is the same; NVML is asked again only when procfs or
+// libnvidia-ml change.
+import { readJson, writeEntry } from "../cache/store";
 import { core, type DriverFacts, type LdEntry } from "../core";
 import {
   binaryFacts, fileFacts, firmwareFacts, ipcFacts, ldcacheBytes, libraryFacts, migMinors, nodeFacts, procDevices, procfsFiles, procParams,
   type DriverRoot,
 } from "../discover/driver";
-import { inventoryKey, nvmlPath, readCachedInventory, readInventory } from "../discover/inventory";
+import { driverFingerprint, type FingerprintInput } from "../discover/fingerprint";
+import { inventoryKey, isInventory, nvmlPath, readInventory } from "../discover/inventory";
+import { under } from "../discover/paths";
 import { NvctError } from "../errors";
 import type { NvmlInventory } from "../sys/nvml";
 import { mark } from "../trace";
+import { VERSION, COMMIT } from "../version";
 
 export interface FactOptions {
   driver: DriverRoot;
   /** Where the device nodes are (`nvidia-ctk cdi generate --dev-root`); default /. */
   devRoot?: string;
-  /** Where NVML's answer is cached; "" = always ask NVML. */
-  inventoryCache?: string;
+  /** The decision cache's directory; "" = gather everything, ask NVML, every time. */
+  cacheDir?: string;
   /** $CUDA_MPS_PIPE_DIRECTORY of the caller, looked for as an IPC path too. */
   mpsPipeDir?: string;
   log?: (msg: string, data?: unknown) => void;
 }
 
-function inventory(o: FactOptions, nvml: string, procfs: string[]): NvmlInventory {
-  const cache = o.inventoryCache ?? "";
-  const key = cache ? inventoryKey(o.driver.root, nvml, procfs) : null;
-  const gpuDirs = procfs.filter((f) => f.startsWith("gpus/") && f.endsWith("/information")).length;
-  if (key) {
-    const cached = readCachedInventory(cache, key);
-    if (cached && cached.gpus.length === gpuDirs) {
-      o.log?.("inventory from cache");
-      return cached;
-    }
-  }
-  let inv: NvmlInventory;
-  try {
-    inv = readInventory(nvml);
-  } catch (e) {
-    throw e instanceof NvctError ? e : new NvctError("nvml", (e as Error).message, e);
-  }
-  if (key) writeInventoryCache(cache, key, inv, (m) => o.log?.(m));
-  return inv;
-}
+/** Entries of another build are never read (the core's decisions may differ). */
+const BUILD = `nvct ${VERSION} ${COMMIT}`;
 
 /** The driver's libraries in the driver root's ld.so.cache (a bad cache named). */
 export function driverEntries(driver: DriverRoot): LdEntry[] {
@@ -56,29 +42,114 @@ export function driverEntries(driver: DriverRoot): LdEntry[] {
   }
 }
 
-/** Everything the core decides from about the driver. */
-export function driverFacts(o: FactOptions): DriverFacts {
+function inventory(o: FactOptions, nvml: string, procfs: string[]): NvmlInventory {
+  const dir = o.cacheDir ?? "";
+  const key = dir ? inventoryKey(o.driver.root, nvml, procfs) : null;
+  const gpuDirs = procfs.filter((f) => f.startsWith("gpus/") && f.endsWith("/information")).length;
+  if (key) {
+    const cached = readJson(dir, "inventory", `${BUILD}\n${key}`, isInventory);
+    // Every GPU it names is one procfs shows, and none is missing.
+    if (cached && cached.gpus.length === gpuDirs && cached.gpus.every((g) => key.includes(g.uuid))) {
+      o.log?.("inventory from cache");
+      return cached;
+    }
+  }
+  const inv = readInventory(nvml);
+  if (key) writeEntry(dir, "inventory", `${BUILD}\n${key}`, JSON.stringify(inv), (m) => o.log?.(m));
+  return inv;
+}
+
+/** Everything the core decides from about the driver, gathered now. */
+function gather(o: FactOptions): { facts: DriverFacts; inputs: FingerprintInput } {
   const root = o.driver.root;
   const entries = driverEntries(o.driver);
   mark("ldcache");
   const procfs = procfsFiles();
-  const inv = inventory(o, nvmlPath(root, entries), procfs);
+  const nvml = nvmlPath(root, entries);
+  const inv = inventory(o, nvml, procfs);
   mark("inventory");
+  const libraries = libraryFacts(o.driver, entries);
   const facts: DriverFacts = {
     root,
     devRoot: o.devRoot ?? "/",
     inventory: inv,
-    libraries: libraryFacts(o.driver, entries),
+    libraries,
     binaries: binaryFacts(o.driver),
     firmware: firmwareFacts(o.driver, inv.driver),
     ipcs: ipcFacts(o.driver, o.mpsPipeDir ? [o.mpsPipeDir] : []),
     nodes: nodeFacts(o.devRoot ?? "/"),
     files: fileFacts(o.driver),
     majors: procDevices(),
-    migMinors: migMinors(),
+    // The table lists 32 GPUs; only those of this inventory can be asked for.
+    migMinors: migMinors().filter((m) => !m.name.startsWith("gpu") || inv.gpus.some((g) => g.migCapable && m.name.startsWith(`gpu${g.minor}/`))),
     procfs,
     params: procParams(),
   };
+  const dirs = new Set<string>();
+  for (const l of libraries) for (const p of [l.path, l.resolved]) if (p) dirs.add(p.slice(0, p.lastIndexOf("/")) || "/");
+  dirs.add(`/lib/firmware/nvidia/${inv.driver}`);
+  const inputs: FingerprintInput = {
+    root,
+    devRoot: o.devRoot ?? "/",
+    ldcache: o.driver.ldcache ?? under(root, "/etc/ld.so.cache"),
+    libDirs: [...dirs].sort(),
+    nvml,
+    extraIpcs: o.mpsPipeDir ? [o.mpsPipeDir] : [],
+  };
   mark("facts");
-  return facts;
+  return { facts, inputs };
+}
+
+interface Index {
+  inputs: FingerprintInput;
+  fingerprint: string;
+}
+
+const isIndex = (v: any): v is Index => typeof v?.fingerprint === "string" && typeof v.inputs?.root === "string" && Array.isArray(v.inputs.libDirs) && Array.isArray(v.inputs.extraIpcs);
+const isFacts = (v: any): v is DriverFacts => typeof v?.inventory === "object" && Array.isArray(v.libraries) && Array.isArray(v.nodes) && Array.isArray(v.migMinors);
+
+/**
+ * The driver's fingerprint, and its facts when asked for: from the cache while the fingerprint
+ * the cached facts were gathered under is still the driver's, else gathered (and cached). The
+ * index (what the fingerprint is made of) and the facts are separate entries, so that a decision
+ * cached under the fingerprint is found without reading the facts at all.
+ */
+export function factsAndFingerprint(o: FactOptions): { facts: () => DriverFacts; fingerprint: string } {
+  const dir = o.cacheDir ?? "";
+  const slot = `${BUILD}\nroot ${o.driver.root}\nldcache ${o.driver.ldcache ?? ""}\ndev ${o.devRoot ?? "/"}\nmps ${o.mpsPipeDir ?? ""}`;
+  if (dir) {
+    const index = readJson(dir, "index", slot, isIndex);
+    if (index) {
+      const fingerprint = driverFingerprint(index.inputs);
+      mark("fingerprint");
+      if (fingerprint === index.fingerprint) {
+        let facts: DriverFacts | null = null;
+        return {
+          fingerprint,
+          facts: () => {
+            facts ??= readJson(dir, "facts", `${BUILD}\n${fingerprint}`, isFacts);
+            if (facts) o.log?.("driver facts from cache");
+            return (facts ??= gatherAndCache(o, dir, slot).facts);
+          },
+        };
+      }
+    }
+  }
+  const g = gatherAndCache(o, dir, slot);
+  return { facts: () => g.facts, fingerprint: g.fingerprint };
+}
+
+function gatherAndCache(o: FactOptions, dir: string, slot: string): { facts: DriverFacts; fingerprint: string } {
+  const { facts, inputs } = gather(o);
+  const fingerprint = driverFingerprint(inputs);
+  if (dir) {
+    writeEntry(dir, "facts", `${BUILD}\n${fingerprint}`, JSON.stringify(facts), (m) => o.log?.(m));
+    writeEntry(dir, "index", slot, JSON.stringify({ inputs, fingerprint }), (m) => o.log?.(m));
+  }
+  return { facts, fingerprint };
+}
+
+/** Everything the core decides from about the driver. */
+export function driverFacts(o: FactOptions): DriverFacts {
+  return factsAndFingerprint(o).facts();
 }

@@ -11,7 +11,8 @@ import { fileFacts, nodeFacts } from "../discover/driver";
 import { NvctError } from "../errors";
 import { parseLossless } from "../json";
 import { resolveDevices } from "./cdi";
-import { driverFacts } from "./facts";
+import { factsAndFingerprint } from "./facts";
+import { Decisions } from "./memo";
 import { applyEdits } from "./oci";
 
 export const HOOK_NAMES = ["nvidia-container-runtime-hook", "nvidia-container-toolkit"];
@@ -51,7 +52,7 @@ function featureEdits(req: Request, cfg: Config): CdiEdits | null {
 }
 
 /** Rewrites <bundle>/config.json for the mode; the file is left as it was on any error. */
-export function modifyBundle(bundle: string, cfg: Config, paths: RuntimePaths, env: Record<string, string | undefined>, log: Log): void {
+export async function modifyBundle(bundle: string, cfg: Config, paths: RuntimePaths, env: Record<string, string | undefined>, log: Log): Promise<void> {
   const file = `${bundle.replace(/\/+$/, "") || "."}/config.json`;
   let spec: Spec;
   try {
@@ -62,15 +63,17 @@ export function modifyBundle(bundle: string, cfg: Config, paths: RuntimePaths, e
   } catch (e) {
     throw new NvctError("spec", `failed to load the OCI spec of bundle \`${bundle}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, e);
   }
+  const policy = policyOf(cfg);
+  const decisions = new Decisions(cfg.nvct.cacheDir, (m) => log("debug", m));
   let cs;
   try {
-    cs = containerSpec(spec);
+    cs = containerSpec(spec, policy);
     if (!Array.isArray(cs.env) || !cs.env.every((e) => typeof e === "string")) throw new Error("`process.env` is not a list of strings");
     if (!cs.mounts.every((m) => typeof m.destination === "string")) throw new Error("`mounts` is not a list of mounts");
   } catch (e) {
     throw new NvctError("spec", `invalid OCI spec of bundle \`${bundle}\`: ${(e as Error).message}`, e);
   }
-  const req = core().request(cs, policyOf(cfg));
+  const req = await decisions.request(cs, policy);
   log("info", `Using ${req.mode} mode for bundle ${bundle}`);
   const features = featureEdits(req, cfg);
   if (features && (features.deviceNodes.length || features.mounts.length)) log("info", `Adding devices for ${req.features.join(", ")}`);
@@ -87,21 +90,12 @@ export function modifyBundle(bundle: string, cfg: Config, paths: RuntimePaths, e
   } else if (req.mode === "jit-cdi") {
     if (!req.gpu && !features) return;
     if (req.gpu) {
-      const driver = driverFacts({ driver: { root: cfg.cli.root, ldcache: cfg.cli.ldcache }, inventoryCache: cfg.nvct.inventoryCache, mpsPipeDir: env.CUDA_MPS_PIPE_DIRECTORY });
-      const edits = core().jitedits(
-        {
-          injection: {
-            devices: req.devices, caps: req.caps, requires: req.requires, migConfig: req.migConfig, migMonitor: req.migMonitor, imex: req.imex,
-            noDevbind: false, noPersistenced: false, noFabricmanager: false, mpsPipeDir: env.CUDA_MPS_PIPE_DIRECTORY ?? "",
-          },
-          driver,
-          rootfs: { debian: false, lib32: false },
-          cgroup: "none",
-          arch: process.arch,
-        },
-        paths.cdiHook(),
-      );
-      applyEdits(spec, edits);
+      const { facts, fingerprint } = factsAndFingerprint({ driver: { root: cfg.cli.root, ldcache: cfg.cli.ldcache }, cacheDir: cfg.nvct.cacheDir, mpsPipeDir: env.CUDA_MPS_PIPE_DIRECTORY });
+      const injection = {
+        devices: req.devices, caps: req.caps, requires: req.requires, migConfig: req.migConfig, migMonitor: req.migMonitor, imex: req.imex,
+        noDevbind: false, noPersistenced: false, noFabricmanager: false, mpsPipeDir: env.CUDA_MPS_PIPE_DIRECTORY ?? "",
+      };
+      applyEdits(spec, decisions.jitedits(() => ({ injection, driver: facts(), rootfs: { debian: false, lib32: false }, cgroup: "none", arch: process.arch }), paths.cdiHook(), fingerprint, [injection, process.arch]));
     }
     if (features) applyEdits(spec, features);
     dropLegacyHook(spec);

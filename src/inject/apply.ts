@@ -21,10 +21,12 @@ export interface ApplyContext {
   log?: (msg: string, data?: unknown) => void;
 }
 
+const ATTR = new Map(VOCABULARY.mountFlags.map((m) => [m.flag, m.attr]));
+
 /** MOUNT_ATTR_* bits of a plan's flags, from the one table the core shares. */
 export function attrs(flags: MountFlag[]): number {
   let a = 0;
-  for (const f of flags) a |= VOCABULARY.mountFlags.find((m) => m.flag === f)!.attr;
+  for (const f of flags) a |= ATTR.get(f)!;
   return a;
 }
 
@@ -304,11 +306,12 @@ export function apply(plan: { ops: Op[]; cgroup: CgroupPlan }, ctx: ApplyContext
       }
     }
     undo.succeeded();
+    // The descriptors stay open: every caller exits right after, and closing a hundred of them
+    // one by one costs more than the kernel's closing them at exit.
   } catch (e) {
     undo.run();
+    undo.close();
     if (e instanceof NvctError) throw e;
     throw new NvctError("mount", (e as Error).message ?? String(e), e);
-  } finally {
-    undo.close();
   }
 }

@@ -143,17 +143,25 @@ export class RootFs {
     const name = ps.pop()!;
     const dir = this.ensureDir(ps.join("/"));
     this.notKernelFs(dir, path);
+    // Most targets are missing: made in one call, whose descriptor is the mount's target.
+    try {
+      const fd = this.undo.keep(this.sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644));
+      this.undo.push(() => this.sys.unlinkat(dir, name, 0));
+      return fd;
+    } catch (e) {
+      if (!(e instanceof SysError && e.errno === 17)) throw e;
+    }
     const st = this.entry(dir, name);
-    if (st && isLink(st)) {
+    if (st && !isLink(st)) return this.undo.keep(this.sys.openat(dir, name, O_PATH | O_NOFOLLOW, 0));
+    if (st) {
+      // Never follow an image's symlink to a mount target: replace it, and put it back on undo.
       const target = this.sys.readlink(dir, name);
       this.sys.unlinkat(dir, name, 0);
       this.undo.push(() => this.sys.symlinkat(target, dir, name));
-    } else if (st) {
-      return this.undo.keep(this.sys.openat(dir, name, O_PATH | O_NOFOLLOW, 0));
     }
-    this.sys.close(this.sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644));
+    const fd = this.undo.keep(this.sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644));
     this.undo.push(() => this.sys.unlinkat(dir, name, 0));
-    return this.undo.keep(this.sys.openat(dir, name, O_PATH | O_NOFOLLOW, 0));
+    return fd;
   }
 
   /**

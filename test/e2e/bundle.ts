@@ -98,6 +98,7 @@ echo "libs32:" $(ls /usr/lib/i386-linux-gnu /usr/lib32 2>/dev/null | grep -E '\\
 echo "bins:" $(ls /usr/bin | grep -E '^nvidia' | sort)
 echo "gpus:" $(ls /proc/driver/nvidia/gpus 2>/dev/null)
 echo "procfiles:" $(cd /proc/driver/nvidia 2>/dev/null && find . -type f 2>/dev/null | sed 's#^./##' | grep -v ^capabilities | sort)
+echo "procmounts:" $(awk '$5 ~ "^/proc/driver" {print $5 "=" $6}' /proc/self/mountinfo | sort)
 echo "params:" $(grep ModifyDeviceFiles /proc/driver/nvidia/params 2>/dev/null)
 echo "migcaps:" $(cd /proc/driver/nvidia 2>/dev/null && find capabilities -type f 2>/dev/null | sort)
 echo "ipcs:" $(ls -d /run/nvidia-*/socket /var/run/nvidia-*/socket /tmp/nvidia-mps 2>/dev/null | sort)
@@ -117,6 +118,8 @@ export interface Report {
   bins: string[];
   gpus: string[];
   procfiles: string[];
+  /** Mount points under /proc/driver, each \`path=options\`. */
+  procmounts: string[];
   params: string;
   migcaps: string[];
   ipcs: string[];
@@ -128,7 +131,7 @@ export interface Report {
 }
 
 export function parseReport(out: string): Report {
-  const r: any = { nodes: [], caps: [], opens: [], libs: [], libs32: [], bins: [], gpus: [], procfiles: [], params: "", migcaps: [], ipcs: [], firmware: [], links: [], profile: "", ro: [], dl: [] };
+  const r: any = { nodes: [], caps: [], opens: [], libs: [], libs32: [], bins: [], gpus: [], procfiles: [], procmounts: [], params: "", migcaps: [], ipcs: [], firmware: [], links: [], profile: "", ro: [], dl: [] };
   for (const line of out.split("\n")) {
     const m = /^(\w+): ?(.*)$/.exec(line);
     if (!m || !(m[1] in r)) continue;

@@ -246,8 +246,8 @@ describe("hook: the inventory cache", () => {
     const f = S.dir("cache-driver");
     const { buildFakeDriver } = require("../fake/driver");
     buildFakeDriver(f, THREE_MIXED);
-    const cache = join(S.work, "inventory.json");
-    const config = `[nvct]\ninventory-cache = "${cache}"\n`;
+    const cache = join(S.work, "cache");
+    const config = `[nvct]\ncache-dir = "${cache}"\n`;
     const { inFakeHost } = require("../setup");
     const run = (env: string[]) => {
       const b = S.bundle({ env, config });
@@ -256,7 +256,7 @@ describe("hook: the inventory cache", () => {
     };
     const first = run(["NVIDIA_VISIBLE_DEVICES=1"]);
     expect(first.report.nodes).toContain("nvidia1");
-    expect(JSON.parse(readFileSync(cache, "utf8")).inventory.gpus.length).toBe(3);
+    expect(require("node:fs").readdirSync(cache).filter((n: string) => n.startsWith("inventory-")).length).toBe(1);
     // From now on NVML fails: a start that still works did not ask it.
     const conf = join(f, "root/usr/lib/x86_64-linux-gnu/fake-nvml.conf");
     writeFileSync(conf, readFileSync(conf, "utf8") + "fail nvmlInit_v2 9\n");
@@ -269,7 +269,7 @@ describe("hook: the inventory cache", () => {
     const third = run(["NVIDIA_VISIBLE_DEVICES=0"]);
     expect(third.status).not.toBe(0);
     expect(third.stderr).toContain("initialization error: nvml error: nvmlInit_v2: Driver Not Loaded");
-    rmSync(cache, { force: true });
+    rmSync(cache, { recursive: true, force: true });
   });
 });
 
@@ -296,11 +296,14 @@ describe("hook: the host afterwards, seen from the fake host", () => {
 });
 
 describe("hook: what the reference gives, on a driver that looks like the real one", () => {
-  test("/proc/driver/nvidia: the selected GPUs' directories (16-bit domain names, all their files), params with ModifyDeviceFiles: 0", () => {
+  test("/proc/driver/nvidia: the selected GPUs' directories bound read-only (16-bit domain names, all their files), params with ModifyDeviceFiles: 0", () => {
     const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=2"] });
     expect(r.stderr).toBe("");
     expect(r.report.gpus).toEqual(["0001:86:00.0"]);
     expect(r.report.procfiles).toEqual(["gpus/0001:86:00.0/information", "gpus/0001:86:00.0/power", "gpus/0001:86:00.0/registry", "params", "registry", "version"]);
+    // The fake host's kernel has no nvidia module, so the container's own procfs has no
+    // /proc/driver/nvidia: the tmpfs goes on /proc/driver, holding it (on a real host, on it).
+    expect(r.report.procmounts).toEqual(["/proc/driver/nvidia/gpus/0001:86:00.0=ro,nosuid,nodev,noexec,relatime", "/proc/driver=ro,nosuid,nodev,noexec,relatime"]);
     expect(r.report.params).toBe("ModifyDeviceFiles: 0");
   });
 

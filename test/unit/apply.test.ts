@@ -32,20 +32,17 @@ describe("apply, against the recording double", () => {
       "write /sys/fs/cgroup/devices/c1/devices.allow c 195:0 rw",
       "unshare 512",
       "setns /proc/4242/ns/mnt 131072",
-      // /proc/driver/nvidia: a tmpfs built detached, its files written, made read-only, mounted.
+      // /proc/driver/nvidia: a tmpfs built detached, its directories made and files written, made
+      // read-only, mounted; the GPU's directory is bound onto the one made for it further down.
       'tmpfs {"mode":"0555"} 0',
+      "mkdirat gpus 365",
+      "mkdirat gpus/0000:18:00.0 365",
       `openat params ${0o100 | 0o200 | 1} 292`,
       "write /proc/driver/nvidia/params ResmanDebugLevel: 4294967295\nModifyDeviceFiles: 0\n",
       `openat version ${0o100 | 0o200 | 1} 292`,
       "write /proc/driver/nvidia/version content of /proc/driver/nvidia/version\n",
       `openat registry ${0o100 | 0o200 | 1} 292`,
       "write /proc/driver/nvidia/registry content of /proc/driver/nvidia/registry\n",
-      "mkdirat gpus 365",
-      "mkdirat gpus/0000:18:00.0 365",
-      `openat information ${0o100 | 0o200 | 1} 292`,
-      "write /proc/driver/nvidia/gpus/0000:18:00.0/information content of /proc/driver/nvidia/gpus/0000:18:00.0/information\n",
-      `openat registry ${0o100 | 0o200 | 1} 292`,
-      "write /proc/driver/nvidia/gpus/0000:18:00.0/registry content of /proc/driver/nvidia/gpus/0000:18:00.0/registry\n",
       "setMountAttrs  15",
       "moveMount /proc/driver/nvidia /proc/driver/nvidia",
       // Each node: a file made to mount onto, a detached bind of the host's node, its flags, the move.
@@ -71,6 +68,10 @@ describe("apply, against the recording double", () => {
       "cloneTree /run/nvidia-persistenced/socket",
       "setMountAttrs /run/nvidia-persistenced/socket 14",
       "moveMount /run/nvidia-persistenced/socket /run/nvidia-persistenced/socket",
+      // The GPU's procfs directory onto the one in the read-only tmpfs: nothing made there.
+      "cloneTree /proc/driver/nvidia/gpus/0000:18:00.0",
+      "setMountAttrs /proc/driver/nvidia/gpus/0000:18:00.0 15",
+      "moveMount /proc/driver/nvidia/gpus/0000:18:00.0 /proc/driver/nvidia/gpus/0000:18:00.0",
       `symlinkat libnvidia-ml.so.${V} libnvidia-ml.so.1`,
       `symlinkat libcuda.so.${V} libcuda.so.1`,
       "symlinkat libcuda.so.1 libcuda.so",
@@ -81,7 +82,7 @@ describe("apply, against the recording double", () => {
       "write /etc/ld.so.cache cache of 2",
       "renameat .ld.so.cache.nvct ld.so.cache",
     ]);
-    expect(sys.mounts.length).toBe(11);
+    expect(sys.mounts.length).toBe(12);
   });
 
   test("every failing call undoes everything done before it, newest first, and names the call", () => {
@@ -122,6 +123,14 @@ describe("apply, against the recording double", () => {
     sys.unlinkat = (dirfd, path, flags) => (path === "dev" ? undefined : realUnlink(dirfd, path, flags));
     expect(() => run(PLAN, sys)).toThrow("ENOSPC");
     expect(sys.snapshot()).not.toEqual(before);
+  });
+
+  test("the procfs tmpfs is read-only once mounted: a bind target not made in it beforehand fails (EROFS), and all is undone", () => {
+    const noDirs: Plan = { ...PLAN, ops: PLAN.ops.map((o) => (o.tag === "procfs" ? { ...o, val: { ...o.val, dirs: [] } } : o)) };
+    const sys = new RecordingLibc(ROOTFS);
+    const before = sys.snapshot();
+    expect(() => run(noDirs, sys)).toThrow("EROFS");
+    expect({ tree: sys.snapshot(), mounts: sys.mounts }).toEqual({ tree: before, mounts: [] });
   });
 
   test("an image's symlink at a mount target is replaced, and put back on undo", () => {

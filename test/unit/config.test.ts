@@ -49,7 +49,7 @@ skip-mode-detection = true
 allow-ldconfig-from-container = false
 
 [nvct]
-inventory-cache = ""
+cache-dir = ""
 `);
     expect(c).toMatchObject({
       disableRequire: true, swarmResource: "DOCKER_RESOURCE_GPU", acceptEnvvarUnprivileged: false, acceptVolumeMounts: true,
@@ -58,7 +58,7 @@ inventory-cache = ""
       runtime: { mode: "cdi", runtimes: ["crun"], logLevel: "debug", cdi: { defaultKind: "example.com/gpu", annotationPrefixes: ["cdi.k8s.io/", "x/"], specDirs: ["/opt/cdi"] } },
       hook: { path: "/opt/bin/nvidia-container-runtime-hook", skipModeDetection: true },
       features: { "allow-ldconfig-from-container": false },
-      nvct: { inventoryCache: "" },
+      nvct: { cacheDir: "" },
     });
   });
 

@@ -31,7 +31,7 @@ const plan = (inj: Parameters<typeof planInput>[0], d = ONE, o: Parameters<typeo
 describe("plan", () => {
   test("utility,compute: the tmpfs first, then nodes ro,nosuid,noexec; files ro,nosuid,nodev; sockets writable; links; cache", () => {
     expect(summary(plan({ devices: ["0"] }))).toEqual([
-      "procfs /proc/driver/nvidia params,version,registry,gpus/0000:18:00.0/information,gpus/0000:18:00.0/registry ro,nosuid,nodev,noexec",
+      "procfs /proc/driver/nvidia params,version,registry ro,nosuid,nodev,noexec",
       "device /dev/nvidiactl ro,nosuid,noexec",
       "device /dev/nvidia-uvm ro,nosuid,noexec",
       "device /dev/nvidia-uvm-tools ro,nosuid,noexec",
@@ -42,6 +42,8 @@ describe("plan", () => {
       "file /usr/bin/nvidia-cuda-mps-control -> /usr/bin/nvidia-cuda-mps-control ro,nosuid,nodev",
       `file /usr/lib/firmware/nvidia/${V}/gsp_ga10x.bin -> /lib/firmware/nvidia/${V}/gsp_ga10x.bin ro,nosuid,nodev`,
       "socket /run/nvidia-persistenced/socket -> /run/nvidia-persistenced/socket nosuid,nodev,noexec",
+      // The GPU's procfs directory, live and read-only, as the reference binds it.
+      "dir /proc/driver/nvidia/gpus/0000:18:00.0 -> /proc/driver/nvidia/gpus/0000:18:00.0 ro,nosuid,nodev,noexec",
       `link ${L}/libnvidia-ml.so.1 -> libnvidia-ml.so.${V}`,
       `link ${L}/libcuda.so.1 -> libcuda.so.${V}`,
       `link ${L}/libcuda.so -> libcuda.so.1`,
@@ -62,7 +64,8 @@ describe("plan", () => {
   test("a GPU's procfs directory: NVML's 32-bit domain form when there, else the driver's 16-bit one; neither is an error", () => {
     const long = facts([gpu(0)], { procfs: ["gpus/00000000:18:00.0/information"] });
     const p = plan({ devices: ["0"] }, long);
-    expect(p.ops[0].tag === "procfs" && p.ops[0].val.files.map((f) => f.path)).toEqual(["gpus/00000000:18:00.0/information"]);
+    expect(p.ops[0].tag === "procfs" && p.ops[0].val.dirs).toEqual(["gpus/00000000:18:00.0"]);
+    expect(summary(p)).toContain("dir /proc/driver/nvidia/gpus/00000000:18:00.0 -> /proc/driver/nvidia/gpus/00000000:18:00.0 ro,nosuid,nodev,noexec");
     expect(failure(() => plan({ devices: ["0"] }, facts([gpu(0)], { procfs: ["params"] })))).toEqual({ code: "procfs-missing", message: "no `/proc/driver/nvidia/gpus/0000:18:00.0` for GPU 0 (00000000:18:00.0)" });
   });
 
@@ -124,7 +127,7 @@ describe("plan", () => {
     expect(s).toContain("dir /proc/driver/nvidia/capabilities -> /proc/driver/nvidia/capabilities ro,nosuid,nodev,noexec");
     expect(s).toContain("dir /dev/nvidia-caps -> /dev/nvidia-caps nosuid,noexec");
     expect(s.some((l) => l.includes("/dev/nvidia-caps/nvidia-cap"))).toBe(false);
-    expect(p.ops[0].tag === "procfs" && p.ops[0].val.dirs).toEqual(["capabilities"]);
+    expect(p.ops[0].tag === "procfs" && p.ops[0].val.dirs).toEqual(["capabilities", "gpus/0000:18:00.0"]);
     // config (1) and the 135 capabilities of GPU 0.
     expect(p.cgroup.rules.filter((r) => r.startsWith("c 511:"))).toEqual(["c 511:1 rw", ...Array.from({ length: 135 }, (_, i) => `c 511:${3 + i} rw`)]);
   });
