@@ -290,6 +290,8 @@ try {
   const GPU_ENV = ["NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_DRIVER_CAPABILITIES=compute,utility"];
   // An empty config file: the hook measures its defaults, whatever this machine's /etc holds.
   const nvctHook = [HOOK, "-config", file("empty.toml", ""), "prestart"];
+  // The decision cache off: every container gathers the driver's facts and runs the core.
+  const nvctCold = [HOOK, "-config", file("nocache.toml", '[nvct]\ncache-dir = ""\n'), "prestart"];
   if (sections.includes("hook")) {
     for (const n of gpuCounts) {
       const hooks: [string, string[] | null, string[], "gpus" | "none" | "any"][] = [
@@ -297,6 +299,7 @@ try {
         ["/bin/true as the hook", ["/bin/true"], GPU_ENV, "any"],
         ["floor (empty compiled Bun hook)", [floor], GPU_ENV, "any"],
         ["nvct hook", nvctHook, GPU_ENV, "gpus"],
+        ["nvct hook, decision cache off", nvctCold, GPU_ENV, "gpus"],
         ["nvct hook, no GPU requested", nvctHook, [], "none"],
       ];
       if (compare.length) hooks.push([compareLabel, compare, GPU_ENV, "gpus"]);

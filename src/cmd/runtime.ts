@@ -107,7 +107,8 @@ export async function runtime(argv: string[], env: Env, io: Io, argv0 = TOOL): P
       }, env, log);
     }
     const runtimes = cfg?.runtime.runtimes ?? ["runc", "crun"];
-    const low = runtimes.map((r) => lookPath(r, env)).find((p) => p !== null);
+    let low: string | null = null;
+    for (const r of runtimes) if ((low = lookPath(r, env))) break;
     if (!low) throw new NvctError("runtime", `no low-level runtime found: tried ${runtimes.map((r) => `\`${r}\``).join(", ")} (nvidia-container-runtime.runtimes)`);
     log("debug", `Using low-level runtime ${low}`);
     const { sys } = await import("../sys/libc");
