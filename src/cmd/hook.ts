@@ -55,25 +55,14 @@ async function prestart(c: Context): Promise<number> {
   }
   log.debug("request", req);
   // Loaded here so that a container without GPUs never pays for the engine's modules.
-  const { inject } = await import("../engine/inject");
+  const { inject, injectionOf } = await import("../engine/inject");
   const { sys } = await import("../sys/libc");
   mark("engine loaded");
   inject(
     {
       pid: state.pid,
       rootfs,
-      injection: {
-        devices: req.devices,
-        caps: req.caps,
-        requires: req.requires,
-        migConfig: req.migConfig,
-        migMonitor: req.migMonitor,
-        imex: req.imex,
-        noDevbind: false,
-        noPersistenced: false,
-        noFabricmanager: false,
-        mpsPipeDir: c.env.CUDA_MPS_PIPE_DIRECTORY ?? "",
-      },
+      injection: injectionOf(req, c.env.CUDA_MPS_PIPE_DIRECTORY ?? ""),
       driver: { root: cfg.cli.root, ldcache: cfg.cli.ldcache },
       cacheDir: cfg.nvct.cacheDir,
       cgroup: cfg.cli.noCgroups ? null : requireCgroup(state.pid),
@@ -83,6 +72,22 @@ async function prestart(c: Context): Promise<number> {
     decisions,
   );
   return 0;
+}
+
+/** What prestart would do for the bundle, as text or JSON; exit 1 when it would fail. */
+async function explainCommand(c: Context): Promise<number> {
+  const cfg = loadConfig(configPath(c.args.config, c.env));
+  const { explain } = await import("../engine/explain");
+  const { renderExplanation, explanationJson } = await import("./explain");
+  const x = await explain({
+    bundle: c.args.bundle ?? process.cwd(),
+    policy: policyOf(cfg),
+    driver: { root: cfg.cli.root, ldcache: cfg.cli.ldcache },
+    noCgroups: cfg.cli.noCgroups,
+    mpsPipeDir: c.env.CUDA_MPS_PIPE_DIRECTORY ?? "",
+  });
+  c.io.stdout(c.args.json ? explanationJson(x) : renderExplanation(x));
+  return x.failure ? 1 : 0;
 }
 
 export const HOOK_TOOL: Tool = {
@@ -99,11 +104,14 @@ export const HOOK_TOOL: Tool = {
       config: { type: "string", description: "Path to the configuration file" },
       debug: { type: "boolean", description: "Enable debug output" },
       version: { type: "boolean", description: "Print the version and exit" },
-      command: { type: "positional", required: false, description: "prestart | poststart | poststop" },
+      bundle: { type: "string", description: "explain: the bundle directory (default: the working directory)" },
+      json: { type: "boolean", description: "explain: print JSON" },
+      command: { type: "positional", required: false, description: "prestart | poststart | poststop | explain (what prestart would do for --bundle, changing nothing)" },
     },
     async run(c) {
       const command = c.args._[0];
       if (command === "poststart" || command === "poststop") return 0;
+      if (command === "explain" && c.args._.length === 1) return explainCommand(c);
       if (command !== "prestart" || c.args._.length > 1) throw new NvctError("usage", command === undefined ? "no command given" : `unknown command \`${c.args._.join(" ")}\``);
       return prestart(c);
     },

@@ -4,6 +4,7 @@
 import { accessSync, appendFileSync, constants, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { configPath, loadConfig, type Config } from "../config/config";
+import type { RuntimePaths } from "../engine/runtime";
 import { asNvctError, NvctError } from "../errors";
 import type { Env, Io } from "../io";
 import { COMMIT, VERSION } from "../version";
@@ -91,6 +92,23 @@ function toolPath(configured: string, name: string, argv0: string, env: Env, dfl
   throw new NvctError("runtime", `could not find ${name} (config: \`${configured}\`, nor beside ${argv0}, nor on PATH)`);
 }
 
+async function explainBundle(bundle: string, json: boolean, cfg: Config, paths: RuntimePaths, env: Env, io: Io): Promise<number> {
+  const { loadBundleSpec, modifySpec } = await import("../engine/runtime");
+  const { explain } = await import("../engine/explain");
+  const { policyOf } = await import("../config/config");
+  const { explanationJson, renderRuntimeExplanation, specChanges } = await import("./explain");
+  const { spec } = loadBundleSpec(bundle);
+  const before = structuredClone(spec);
+  const { request } = await modifySpec(spec, bundle, { ...cfg, nvct: { ...cfg.nvct, cacheDir: "" } }, paths, env, () => {});
+  const hook =
+    request.mode === "legacy"
+      ? await explain({ bundle, policy: policyOf(cfg), driver: { root: cfg.cli.root, ldcache: cfg.cli.ldcache }, noCgroups: cfg.cli.noCgroups, mpsPipeDir: env.CUDA_MPS_PIPE_DIRECTORY ?? "" })
+      : null;
+  const x = { bundle, mode: request.mode, configured: cfg.runtime.mode || "auto", changes: specChanges(before, spec), hook };
+  io.stdout(json ? explanationJson(x) : renderRuntimeExplanation(x));
+  return hook?.failure ? 1 : 0;
+}
+
 export async function runtime(argv: string[], env: Env, io: Io, argv0 = TOOL): Promise<number> {
   let log: (level: Level, msg: string) => void = () => {};
   try {
@@ -99,13 +117,16 @@ export async function runtime(argv: string[], env: Env, io: Io, argv0 = TOOL): P
     if (argv.some((a) => a.replace(/^-+/, "").split("=")[0] === "version")) io.stdout(`NVIDIA Container Runtime version ${VERSION}\ncommit: ${COMMIT}\nspec: 1.2.0\n\n`);
     const cfg = args.version ? null : loadConfig(configPath(undefined, env));
     log = logger(cfg, args);
+    const paths = (cfg: Config) => ({
+      hook: () => toolPath(cfg.hook.path, HOOK, argv0, env),
+      cdiHook: () => toolPath("nvidia-cdi-hook", "nvidia-cdi-hook", argv0, env, "/usr/bin/nvidia-cdi-hook"),
+    });
     if (cfg && args.command === "create") {
       const { modifyBundle } = await import("../engine/runtime");
-      await modifyBundle(args.bundle, cfg, {
-        hook: () => toolPath(cfg.hook.path, HOOK, argv0, env),
-        cdiHook: () => toolPath("nvidia-cdi-hook", "nvidia-cdi-hook", argv0, env, "/usr/bin/nvidia-cdi-hook"),
-      }, env, log);
+      await modifyBundle(args.bundle, cfg, paths(cfg), env, log);
     }
+    // Not a runc command: what `create` would do to the bundle, changing nothing.
+    if (cfg && args.command === "explain") return await explainBundle(args.bundle, argv.includes("--json"), cfg, paths(cfg), env, io);
     const runtimes = cfg?.runtime.runtimes ?? ["runc", "crun"];
     let low: string | null = null;
     for (const r of runtimes) if ((low = lookPath(r, env))) break;

@@ -135,6 +135,15 @@ function cgroupMounts(): { v1: Map<string, string>; v2?: string } {
   return { v1, v2 };
 }
 
+/** The cgroup version runc uses on this host: 2 when /sys/fs/cgroup is a cgroup2 mount. */
+export function hostCgroupVersion(): 1 | 2 {
+  try {
+    return statfsSync("/sys/fs/cgroup").type === CGROUP2_SUPER_MAGIC ? 2 : 1;
+  } catch {
+    return 1;
+  }
+}
+
 /**
  * The container's device cgroup, decided as runc decides: cgroup v2 when cgroup2 is what is
  * mounted on /sys/fs/cgroup (the unified hierarchy), else the v1 devices controller. The kernel
@@ -147,10 +156,7 @@ export function deviceCgroup(pid: number): DeviceCgroup | null {
   } catch (e) {
     throw new NvctError("cgroup", `failed to read \`/proc/${pid}/cgroup\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
   }
-  let unified = false;
-  try {
-    unified = statfsSync("/sys/fs/cgroup").type === CGROUP2_SUPER_MAGIC;
-  } catch {}
+  const unified = hostCgroupVersion() === 2;
   const mounts = cgroupMounts();
   for (const line of text.split("\n")) {
     const [id, controllers, path] = line.split(":");

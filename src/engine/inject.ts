@@ -1,6 +1,6 @@
 // The injection shared by the hook and `nvidia-container-cli configure`: the driver's facts and
 // the container's, then the core's plan, then apply. The container gets its GPUs or nothing.
-import type { Injection, Plan } from "../core";
+import type { Injection, Plan, Request } from "../core";
 import { rootfsFacts, type DeviceCgroup } from "../discover/container";
 import type { DriverRoot } from "../discover/driver";
 import { apply } from "../inject/apply";
@@ -19,6 +19,14 @@ export interface InjectRequest {
   /** The decision cache's directory ("" = none). */
   cacheDir?: string;
   log?: (msg: string, data?: unknown) => void;
+}
+
+/** The injection the hook derives from a request (the same fields, the hook's defaults). */
+export function injectionOf(req: Request, mpsPipeDir: string): Injection {
+  return {
+    devices: req.devices, caps: req.caps, requires: req.requires, migConfig: req.migConfig, migMonitor: req.migMonitor, imex: req.imex,
+    noDevbind: false, noPersistenced: false, noFabricmanager: false, mpsPipeDir,
+  };
 }
 
 /** Discovers, plans and applies; returns the plan that was applied. */

@@ -7,6 +7,7 @@ import { writeAtomic } from "../atomic";
 import { policyOf, type Config } from "../config/config";
 import { core, type CdiEdits, type Request } from "../core";
 import { containerSpec, type Spec } from "../discover/container";
+import { injectionOf } from "./inject";
 import { fileFacts, nodeFacts } from "../discover/driver";
 import { NvctError } from "../errors";
 import { parseLossless } from "../json";
@@ -51,8 +52,14 @@ function featureEdits(req: Request, cfg: Config): CdiEdits | null {
   return core().featureedits({ features: req.features, root: driver.root, devRoot: "/", nodes: nodeFacts("/"), files: fileFacts(driver) });
 }
 
-/** Rewrites <bundle>/config.json for the mode; the file is left as it was on any error. */
-export async function modifyBundle(bundle: string, cfg: Config, paths: RuntimePaths, env: Record<string, string | undefined>, log: Log): Promise<void> {
+/** What the runtime did to a spec: the request it read (with the mode) and whether it changed anything. */
+export interface SpecChange {
+  request: Request;
+  changed: boolean;
+}
+
+/** Reads a bundle's config.json whole (lossless numbers), or fails naming it. */
+export function loadBundleSpec(bundle: string): { file: string; spec: Spec } {
   const file = `${bundle.replace(/\/+$/, "") || "."}/config.json`;
   let spec: Spec;
   try {
@@ -63,6 +70,11 @@ export async function modifyBundle(bundle: string, cfg: Config, paths: RuntimePa
   } catch (e) {
     throw new NvctError("spec", `failed to load the OCI spec of bundle \`${bundle}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, e);
   }
+  return { file, spec };
+}
+
+/** Edits a spec in memory for the mode: what `create` writes back, and what `explain` shows. */
+export async function modifySpec(spec: Spec, bundle: string, cfg: Config, paths: RuntimePaths, env: Record<string, string | undefined>, log: Log): Promise<SpecChange> {
   const policy = policyOf(cfg);
   const decisions = new Decisions(cfg.nvct.cacheDir, (m) => log("debug", m));
   let cs;
@@ -80,28 +92,30 @@ export async function modifyBundle(bundle: string, cfg: Config, paths: RuntimePa
   if (req.mode === "legacy") {
     const added = addLegacyHook(spec, paths.hook());
     if (features) applyEdits(spec, features);
-    if (!added && !features) return;
-  } else if (req.mode === "cdi") {
-    if (req.cdiDevices.length === 0 && !features) return;
+    return { request: req, changed: added || !!features };
+  }
+  if (req.mode === "cdi") {
+    if (req.cdiDevices.length === 0 && !features) return { request: req, changed: false };
     if (req.cdiDevices.length) applyEdits(spec, resolveDevices(req.cdiDevices, cfg.runtime.cdi.defaultKind, cfg.runtime.cdi.specDirs, (m) => log("warning", m)));
-    if (features) applyEdits(spec, features);
-    dropLegacyHook(spec);
-    voidVisibleDevices(spec);
   } else if (req.mode === "jit-cdi") {
-    if (!req.gpu && !features) return;
+    if (!req.gpu && !features) return { request: req, changed: false };
     if (req.gpu) {
       const { facts, fingerprint } = factsAndFingerprint({ driver: { root: cfg.cli.root, ldcache: cfg.cli.ldcache }, cacheDir: cfg.nvct.cacheDir, mpsPipeDir: env.CUDA_MPS_PIPE_DIRECTORY });
-      const injection = {
-        devices: req.devices, caps: req.caps, requires: req.requires, migConfig: req.migConfig, migMonitor: req.migMonitor, imex: req.imex,
-        noDevbind: false, noPersistenced: false, noFabricmanager: false, mpsPipeDir: env.CUDA_MPS_PIPE_DIRECTORY ?? "",
-      };
+      const injection = injectionOf(req, env.CUDA_MPS_PIPE_DIRECTORY ?? "");
       applyEdits(spec, decisions.jitedits(() => ({ injection, driver: facts(), rootfs: { debian: false, lib32: false }, cgroup: "none", arch: process.arch }), paths.cdiHook(), fingerprint, [injection, process.arch]));
     }
-    if (features) applyEdits(spec, features);
-    dropLegacyHook(spec);
-    voidVisibleDevices(spec);
   } else {
     throw new NvctError("runtime", `mode \`${req.mode}\` is not supported by nvct yet (nvidia-container-runtime.mode): use auto, legacy, cdi or jit-cdi`);
   }
-  writeAtomic(file, JSON.stringify(spec), "spec");
+  if (features) applyEdits(spec, features);
+  dropLegacyHook(spec);
+  voidVisibleDevices(spec);
+  return { request: req, changed: true };
+}
+
+/** Rewrites <bundle>/config.json for the mode; the file is left as it was on any error. */
+export async function modifyBundle(bundle: string, cfg: Config, paths: RuntimePaths, env: Record<string, string | undefined>, log: Log): Promise<void> {
+  const { file, spec } = loadBundleSpec(bundle);
+  const { changed } = await modifySpec(spec, bundle, cfg, paths, env, log);
+  if (changed) writeAtomic(file, JSON.stringify(spec), "spec");
 }
