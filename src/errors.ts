@@ -24,6 +24,8 @@ export type ShellCode =
   | "mount"
   /** The runtime shim: mode, low-level runtime, hook. */
   | "runtime"
+  /** The nvidia-docker wrapper: the docker it runs. */
+  | "docker"
   /** A bug: something nvct did not expect. */
   | "internal";
 

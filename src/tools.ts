@@ -11,6 +11,7 @@ export const TOOLS: Record<string, () => Promise<ToolMain>> = {
   "nvidia-container-runtime": async () => (await import("./cmd/runtime")).runtime,
   "nvidia-ctk": async () => (await import("./cmd/ctk/index")).ctk,
   "nvidia-cdi-hook": async () => (await import("./cmd/cdihook")).cdiHook,
+  "nvidia-docker": async () => (await import("./cmd/docker")).nvidiaDocker,
 };
 
 export const TOOL_NAMES = Object.keys(TOOLS);

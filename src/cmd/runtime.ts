@@ -1,13 +1,14 @@
 // nvidia-container-runtime: the runc shim. On `create` it edits the bundle's config.json for the
 // configured mode; then, whatever the command, it execs the low-level runtime in its place
 // (same pid, stdio and exit status), so any other command costs only the start of this binary.
-import { accessSync, appendFileSync, constants, existsSync } from "node:fs";
+import { appendFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { configPath, loadConfig, type Config } from "../config/config";
 import type { RuntimePaths } from "../engine/runtime";
 import { asNvctError, NvctError } from "../errors";
 import type { Env, Io } from "../io";
 import { COMMIT, VERSION } from "../version";
+import { lookPath } from "./path";
 import { logrusLine } from "./runner";
 
 const TOOL = "nvidia-container-runtime";
@@ -65,18 +66,6 @@ function logger(cfg: Config | null, args: RuntimeArgs): (level: Level, msg: stri
       } catch {}
     }
   };
-}
-
-function lookPath(name: string, env: Env): string | null {
-  if (name.includes("/")) return existsSync(name) ? name : null;
-  for (const dir of (env.PATH || "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
-    const p = join(dir || ".", name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {}
-  }
-  return null;
 }
 
 /** A tool of this stack: the configured path, else beside this binary, else on PATH. */

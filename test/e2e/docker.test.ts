@@ -1,5 +1,6 @@
 // `docker run --gpus` with Debian's docker.io: dockerd finds nvct's nvidia-container-runtime-hook
-// on its PATH and runs it as the reference's, in the fake host.
+// on its PATH and runs it as the reference's, in the fake host. The same dockerd has nvct's
+// nvidia-container-runtime as its runtime `nvidia`, which the nvidia-docker wrapper asks for.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { THREE_MIXED } from "../fake/driver";
@@ -31,5 +32,33 @@ describe("docker run --gpus (Debian docker.io, nvct's hook on dockerd's PATH)", 
     expect(runs['"device=7"']).toContain("unknown device `7`");
     expect(runs['"device=7"']).toMatch(/exit: [1-9]/);
     expect(runs['"device=7"']).not.toContain("nodes:");
+  });
+});
+
+describe("nvidia-docker (the same dockerd, nvct's runtime registered as `nvidia`)", () => {
+  test("NV_GPU=1 nvidia-docker run: GPU 1 only, through the nvidia runtime", () => {
+    const r = parseReport(runs["NV_GPU=1 nvidia-docker run"]);
+    expect(r.nodes).toEqual(["nvidia-uvm", "nvidia-uvm-tools", "nvidia1", "nvidiactl"]);
+    expect(r.gpus).toEqual(["0000:3b:00.0"]);
+    expect(r.dl).toEqual(["dlopen libcuda.so.1: OK", "dlopen libnvidia-ml.so.1: OK"]);
+  });
+
+  test("container create: the runtime and NV_GPU as NVIDIA_VISIBLE_DEVICES, as docker records them", () => {
+    expect(runs["NV_GPU=0,1 nvidia-docker container create"]).toBe("runtime: nvidia\nenv: NVIDIA_VISIBLE_DEVICES=0,1\n");
+  });
+
+  test("the user's own --runtime is kept, not doubled", () => {
+    expect(runs["nvidia-docker create --runtime=runc"]).toBe("runtime: runc\nenv: \n");
+  });
+
+  test("images: docker's output unchanged", () => {
+    expect(runs["nvidia-docker images"]).toContain("nvct-test:latest");
+    expect(runs["nvidia-docker images"]).toBe(runs["docker images"]);
+  });
+
+  test("version: the wrapper's line, as the script printed it, then docker's output unchanged", () => {
+    expect(runs["docker version"]).toContain("Server:");
+    expect(runs["nvidia-docker version"]).toMatch(/^NVIDIA Docker: \d+\.\d+\.\d+\n/);
+    expect(runs["nvidia-docker version"].replace(/^NVIDIA Docker: .*\n/, "")).toBe(runs["docker version"]);
   });
 });
