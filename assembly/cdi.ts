@@ -67,6 +67,8 @@ export function editsOf(ops: Op[], hookPath: string, ldconfigPath: string, drive
       e.deviceNodes.push(node(d.path, d.host));
     } else if (o.bind !== null) {
       const b = changetype<BindOp>(o.bind);
+      // runc mounts nothing inside /proc: the procfs view is the hooks' (as the reference's specs).
+      if (b.path.startsWith("/proc/")) continue;
       const m = new CdiMount();
       m.hostPath = b.host;
       m.containerPath = b.path;

@@ -1,9 +1,9 @@
 // What a container asks for: its spec's env, mounts, annotations and privilege, read under the
 // policy of config.toml. One reading serves the hook (devices, capabilities, requirements) and
 // the runtime (its mode, CDI names, feature devices).
-import { Box, Capability, Code, ContainerSpec, Feature, Mode, Outcome, Policy, Request, ok } from "../build/out/gen/types";
+import { Box, Capability, Code, ContainerSpec, Failure, Feature, Mode, Outcome, Policy, Request, ok } from "../build/out/gen/types";
 import { capabilities } from "./capabilities";
-import { fail, pass } from "./outcome";
+import { fail, failure, pass } from "./outcome";
 import { allDigits } from "./text";
 import { VOLUME_PREFIX } from "./vocabulary";
 
@@ -64,9 +64,9 @@ class Names {
 }
 
 /** The devices as the runtime reads them: annotations, else volume mounts, else the env. */
-function runtimeNames(spec: ContainerSpec, policy: Policy, env: Map<string, string>): Outcome<Names> {
+function runtimeNames(spec: ContainerSpec, policy: Policy, env: Map<string, string>, annotations: bool): Outcome<Names> {
   const names = new Array<string>();
-  for (let i = 0; i < spec.annotations.length; i++) {
+  for (let i = 0; i < spec.annotations.length && annotations; i++) {
     const a = spec.annotations[i];
     let matches = false;
     for (let k = 0; k < policy.annotationPrefixes.length; k++) if (a.key.startsWith(policy.annotationPrefixes[k])) matches = true;
@@ -92,11 +92,44 @@ function runtimeNames(spec: ContainerSpec, policy: Policy, env: Map<string, stri
     }
     if (names.length > 0) return ok<Names>(new Names(names, "volume-mounts"));
   }
-  if (!spec.privileged && !policy.acceptEnvvarUnprivileged) return ok<Names>(new Names(names, "NVIDIA_VISIBLE_DEVICES"));
-  if (!env.has("NVIDIA_VISIBLE_DEVICES")) return ok<Names>(new Names(names, "NVIDIA_VISIBLE_DEVICES"));
-  const ids = items(env.get("NVIDIA_VISIBLE_DEVICES"));
-  if (ids.includes("void") || ids.includes("none")) return ok<Names>(new Names(names, "NVIDIA_VISIBLE_DEVICES"));
-  return ok<Names>(new Names(ids, "NVIDIA_VISIBLE_DEVICES"));
+  const ed = envDevices(spec, policy, env);
+  if (ed.devices === null || ed.refused) return ok<Names>(new Names(names, "NVIDIA_VISIBLE_DEVICES"));
+  const ids = items(changetype<string>(ed.devices));
+  if (ids.includes("void")) return ok<Names>(new Names(names, ed.source));
+  // `none`: the driver without a GPU, a device of its own to the CDI modes.
+  if (ids.includes("none")) return ok<Names>(new Names(["none"], ed.source));
+  return ok<Names>(new Names(ids, ed.source));
+}
+
+class EnvDevices {
+  constructor(
+    public devices: string | null,
+    public source: string,
+    /** Set, but not to be honoured: an unprivileged container under accept-...-when-unprivileged = false. */
+    public refused: bool,
+  ) {}
+}
+
+/** The device list of the env: the first swarm-resource variable set, else NVIDIA_VISIBLE_DEVICES, else `all` on a CUDA image. */
+function envDevices(spec: ContainerSpec, policy: Policy, env: Map<string, string>): EnvDevices {
+  let devices: string | null = null;
+  let source = "";
+  for (let i = 0; i < policy.swarmResource.length && devices === null; i++) {
+    const name = policy.swarmResource[i].trim();
+    if (name.length > 0 && env.has(name)) {
+      devices = env.get(name);
+      source = name;
+    }
+  }
+  if (devices === null && env.has("NVIDIA_VISIBLE_DEVICES")) {
+    devices = env.get("NVIDIA_VISIBLE_DEVICES");
+    source = "NVIDIA_VISIBLE_DEVICES";
+  }
+  if (devices === null && env.has("CUDA_VERSION")) {
+    devices = "all";
+    source = "CUDA_VERSION";
+  }
+  return new EnvDevices(devices, source, devices !== null && !spec.privileged && !policy.acceptEnvvarUnprivileged);
 }
 
 function decideMode(policy: Policy, names: string[]): Outcome<Box<Mode>> {
@@ -106,10 +139,31 @@ function decideMode(policy: Policy, names: string[]): Outcome<Box<Mode>> {
   if (m == "csv") return ok<Box<Mode>>(new Box<Mode>(Mode.Csv));
   if (m == "jit-cdi") return ok<Box<Mode>>(new Box<Mode>(Mode.JitCdi));
   if (m != "auto" && m != "") return fail<Box<Mode>>(Code.BadMode, "unsupported mode `" + m + "` (nvidia-container-runtime.mode): want auto, legacy, cdi, jit-cdi or csv");
-  if (policy.tegra) return ok<Box<Mode>>(new Box<Mode>(Mode.Csv));
   let allQualified = names.length > 0;
   for (let i = 0; i < names.length; i++) if (!isQualified(names[i])) allQualified = false;
-  return ok<Box<Mode>>(new Box<Mode>(allQualified ? Mode.Cdi : Mode.Legacy));
+  if (allQualified) return ok<Box<Mode>>(new Box<Mode>(Mode.Cdi));
+  return ok<Box<Mode>>(new Box<Mode>(policy.tegra ? Mode.Csv : policy.autoMode));
+}
+
+/** The kind of the devices the runtime generates in memory (jit-cdi's default kind). */
+const AUTOMATIC_KIND = "runtime.nvidia.com/gpu";
+
+/**
+ * cdi and jit-cdi: each name qualified (an id gets the mode's default kind; `none` stays a
+ * device), once; `runtime.nvidia.com/gpu=<id>` names go to in-memory generation, the others to
+ * the spec directories, and the two do not mix.
+ */
+function cdiNames(r: Request, names: string[], kind: string): Failure | null {
+  const seen = new Set<string>();
+  for (let i = 0; i < names.length; i++) {
+    const q = isQualified(names[i]) ? names[i] : kind + "=" + names[i];
+    if (seen.has(q)) continue;
+    seen.add(q);
+    if (q.startsWith(AUTOMATIC_KIND + "=")) r.jitDevices.push(q.substring(AUTOMATIC_KIND.length + 1));
+    else r.cdiDevices.push(q);
+  }
+  if (r.jitDevices.length > 0 && r.cdiDevices.length > 0) return failure(Code.MixedCdiDevices, "requesting a CDI device with vendor 'runtime.nvidia.com' is not supported when requesting other CDI devices (`" + r.cdiDevices[0] + "`)");
+  return null;
 }
 
 /**
@@ -125,12 +179,15 @@ function decideMode(policy: Policy, names: string[]): Outcome<Box<Mode>> {
  * NVIDIA_REQUIRE_CUDA; none with NVIDIA_DISABLE_REQUIRE or disable-require),
  * NVIDIA_MIG_CONFIG_DEVICES / NVIDIA_MIG_MONITOR_DEVICES (privileged only, `all`),
  * NVIDIA_IMEX_CHANNELS (ids or `all`).
- * The runtime's reading: CDI names from annotations with annotation-prefixes (qualified only),
- * else the volume mounts, else NVIDIA_VISIBLE_DEVICES; the mode (auto: csv on Tegra, cdi when
- * every name is qualified, else legacy); NVIDIA_GDS/MOFED/NVSWITCH/GDRCOPY=enabled when devices
- * are asked for.
+ * The runtime's reading: CDI names from annotations with annotation-prefixes (qualified only;
+ * cdi mode only), else the volume mounts, else NVIDIA_VISIBLE_DEVICES (`none` a device, `void`
+ * nothing); the mode (auto: cdi when every name is qualified, else csv on Tegra, else auto-mode);
+ * in cdi and jit-cdi, names qualified with the mode's default kind (jit-cdi:
+ * runtime.nvidia.com/gpu) and split into jit-devices (runtime.nvidia.com/gpu ids, generated in
+ * memory) and cdi-devices (from spec files); NVIDIA_GDS/MOFED/NVSWITCH/GDRCOPY=enabled when
+ * devices of the driver are asked for (legacy, csv, jit).
  * Failures: bad-capability, bad-cuda-version, mig-unprivileged, bad-mig-devices,
- * bad-imex-channel, cdi-in-legacy, bad-cdi-name, bad-mode, too-many-devices.
+ * bad-imex-channel, cdi-in-legacy, bad-cdi-name, bad-mode, too-many-devices, mixed-cdi-devices.
  */
 export function request(spec: ContainerSpec, policy: Policy): Outcome<Request> {
   const env = envMap(spec.env);
@@ -138,17 +195,22 @@ export function request(spec: ContainerSpec, policy: Policy): Outcome<Request> {
   r.legacyImage = env.has("CUDA_VERSION");
 
   // The runtime's reading.
-  const rn = runtimeNames(spec, policy, env);
+  const rn = runtimeNames(spec, policy, env, true);
   if (rn.failure !== null) return pass<Request, Names>(rn);
-  const names = rn.value.names;
+  let names = rn.value.names;
   if (names.length > MAX_DEVICE_IDS) return fail<Request>(Code.TooManyDevices, "too many devices requested (" + names.length.toString() + "; at most " + MAX_DEVICE_IDS.toString() + ")");
   const md = decideMode(policy, names);
   if (md.failure !== null) return pass<Request, Box<Mode>>(md);
   r.mode = md.value.value;
-  if (r.mode == Mode.Cdi) {
-    for (let i = 0; i < names.length; i++) r.cdiDevices.push(isQualified(names[i]) ? names[i] : policy.defaultKind + "=" + names[i]);
+  // Annotations name devices in cdi mode only: any other mode reads the mounts or the env.
+  if (r.mode != Mode.Cdi && rn.value.from == "annotations") names = runtimeNames(spec, policy, env, false).value.names;
+  if (r.mode == Mode.Cdi || r.mode == Mode.JitCdi) {
+    const err = cdiNames(r, names, r.mode == Mode.JitCdi ? AUTOMATIC_KIND : policy.defaultKind);
+    if (err !== null) return fail<Request>(err.code, err.message);
   }
-  if (names.length > 0) {
+  // Feature devices come with devices of the driver's: not with CDI devices of spec files alone.
+  const cdiOnly = (r.mode == Mode.Cdi || r.mode == Mode.JitCdi) && r.jitDevices.length == 0;
+  if (names.length > 0 && !cdiOnly) {
     for (let i = 0; i < FEATURE_VARS.length; i++) {
       if (env.has(FEATURE_VARS[i]) && env.get(FEATURE_VARS[i]) == "enabled") r.features.push(<Feature>i);
     }
@@ -171,29 +233,21 @@ export function request(spec: ContainerSpec, policy: Policy): Outcome<Request> {
     const ids = new Array<string>();
     for (let i = 0; i < mountIds.length; i++) {
       const id = mountIds[i];
-      if (id.startsWith("cdi/")) return fail<Request>(Code.CdiInLegacy, "CDI device `" + id.substring(4) + "` requested through a volume mount: use nvidia-container-runtime in cdi mode");
+      if (id.startsWith("cdi/")) {
+        // The runtime's CDI modes read these; to the hook (legacy) they are an error.
+        if (r.mode == Mode.Cdi || r.mode == Mode.JitCdi) continue;
+        return fail<Request>(Code.CdiInLegacy, "CDI device `" + id.substring(4) + "` requested through a volume mount: use nvidia-container-runtime in cdi mode");
+      }
       if (id.startsWith("imex/")) imex.push(id.substring(5));
       else ids.push(id);
     }
     devices = ids.join(",");
     source = "volume-mounts";
   } else {
-    for (let i = 0; i < policy.swarmResource.length && devices === null; i++) {
-      const name = policy.swarmResource[i].trim();
-      if (name.length > 0 && env.has(name)) {
-        devices = env.get(name);
-        source = name;
-      }
-    }
-    if (devices === null && env.has("NVIDIA_VISIBLE_DEVICES")) {
-      devices = env.get("NVIDIA_VISIBLE_DEVICES");
-      source = "NVIDIA_VISIBLE_DEVICES";
-    }
-    if (devices === null && r.legacyImage) {
-      devices = "all";
-      source = "CUDA_VERSION";
-    }
-    if (devices !== null && !spec.privileged && !policy.acceptEnvvarUnprivileged) {
+    const ed = envDevices(spec, policy, env);
+    devices = ed.devices;
+    source = ed.source;
+    if (ed.refused) {
       r.reason = "devices from " + source + " ignored in an unprivileged container (accept-nvidia-visible-devices-envvar-when-unprivileged = false)";
       return ok<Request>(r);
     }
@@ -263,5 +317,14 @@ export function request(spec: ContainerSpec, policy: Policy): Outcome<Request> {
     if (!allDigits(imex[i]) && imex[i] != "all") return fail<Request>(Code.BadImexChannel, "invalid IMEX channel `" + imex[i] + "`");
   }
   r.imex = imex;
+  // In-memory generation injects what the hook would for the same ids: `all` every device,
+  // `none` no GPU but the driver, and the runtime.nvidia.com/gpu names' ids.
+  if (r.jitDevices.length > 0) {
+    if (r.jitDevices.includes("all")) r.devices = ["all"];
+    else {
+      r.devices = [];
+      for (let i = 0; i < r.jitDevices.length; i++) if (r.jitDevices[i] != "none") r.devices.push(r.jitDevices[i]);
+    }
+  }
   return ok<Request>(r);
 }

@@ -35,20 +35,21 @@ export function requireCgroup(pid: number): DeviceCgroup {
 async function prestart(c: Context): Promise<number> {
   const cfg = loadConfig(configPath(c.args.config, c.env));
   const log = fileLogger(TOOL, cfg.cli.debug);
-  if (!cfg.hook.skipModeDetection && (cfg.runtime.mode === "cdi" || cfg.runtime.mode === "csv")) {
-    throw new NvctError("runtime", `invoking the hook in ${cfg.runtime.mode} mode is not supported: use nvidia-container-runtime, which handles this mode itself`);
-  }
   mark("config");
   const state = parseState(c.io.stdin());
   const spec = readSpec(state.bundle);
   const rootfs = rootfsOf(state.bundle, spec);
   mark("spec");
   if (!mayRequestDevices(spec, cfg.swarmResource, cfg.acceptVolumeMounts)) return 0;
-  const policy = policyOf(cfg);
+  const policy = policyOf(cfg, "hook");
   const { Decisions } = await import("../engine/memo");
   const decisions = new Decisions(cfg.nvct.cacheDir, (m) => log.debug(m));
   const req = await decisions.request(containerSpec(spec, policy), policy);
   mark("request");
+  // The other modes are the runtime's: it edits the spec itself and adds no hook.
+  if (req.mode !== "legacy" && !cfg.hook.skipModeDetection) {
+    throw new NvctError("runtime", `invoking the NVIDIA Container Runtime Hook directly (e.g. specifying the docker --gpus flag) is not supported in ${req.mode} mode. Please use the NVIDIA Container Runtime (e.g. specify the --runtime=nvidia flag) instead`);
+  }
   if (!req.gpu) {
     log.debug("not a GPU container:", req.reason);
     return 0;
@@ -81,7 +82,7 @@ async function explainCommand(c: Context): Promise<number> {
   const { renderExplanation, explanationJson } = await import("./explain");
   const x = await explain({
     bundle: c.args.bundle ?? process.cwd(),
-    policy: policyOf(cfg),
+    policy: policyOf(cfg, "hook"),
     driver: { root: cfg.cli.root, ldcache: cfg.cli.ldcache },
     noCgroups: cfg.cli.noCgroups,
     mpsPipeDir: c.env.CUDA_MPS_PIPE_DIRECTORY ?? "",

@@ -91,7 +91,7 @@ async function explainBundle(bundle: string, json: boolean, cfg: Config, paths: 
   const { request } = await modifySpec(spec, bundle, { ...cfg, nvct: { ...cfg.nvct, cacheDir: "" } }, paths, env, () => {});
   const hook =
     request.mode === "legacy"
-      ? await explain({ bundle, policy: policyOf(cfg), driver: { root: cfg.cli.root, ldcache: cfg.cli.ldcache }, noCgroups: cfg.cli.noCgroups, mpsPipeDir: env.CUDA_MPS_PIPE_DIRECTORY ?? "" })
+      ? await explain({ bundle, policy: policyOf(cfg, "hook"), driver: { root: cfg.cli.root, ldcache: cfg.cli.ldcache }, noCgroups: cfg.cli.noCgroups, mpsPipeDir: env.CUDA_MPS_PIPE_DIRECTORY ?? "" })
       : null;
   const x = { bundle, mode: request.mode, configured: cfg.runtime.mode || "auto", changes: specChanges(before, spec), hook };
   io.stdout(json ? explanationJson(x) : renderRuntimeExplanation(x));

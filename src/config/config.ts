@@ -163,7 +163,8 @@ export function loadConfig(file: string): Config {
 }
 
 /** config.toml's keys that decide a request, for the core. */
-export function policyOf(cfg: Config, tegra = false): Policy {
+/** The core's policy for a tool: the runtime's `auto` resolves to jit-cdi, the hook's to legacy. */
+export function policyOf(cfg: Config, tool: "runtime" | "hook", tegra = false): Policy {
   return {
     acceptEnvvarUnprivileged: cfg.acceptEnvvarUnprivileged,
     acceptVolumeMounts: cfg.acceptVolumeMounts,
@@ -174,5 +175,6 @@ export function policyOf(cfg: Config, tegra = false): Policy {
     annotationPrefixes: cfg.runtime.cdi.annotationPrefixes,
     defaultKind: cfg.runtime.cdi.defaultKind,
     tegra,
+    autoMode: tool === "runtime" ? "jit-cdi" : "legacy",
   };
 }

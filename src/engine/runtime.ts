@@ -75,7 +75,7 @@ export function loadBundleSpec(bundle: string): { file: string; spec: Spec } {
 
 /** Edits a spec in memory for the mode: what `create` writes back, and what `explain` shows. */
 export async function modifySpec(spec: Spec, bundle: string, cfg: Config, paths: RuntimePaths, env: Record<string, string | undefined>, log: Log): Promise<SpecChange> {
-  const policy = policyOf(cfg);
+  const policy = policyOf(cfg, "runtime");
   const decisions = new Decisions(cfg.nvct.cacheDir, (m) => log("debug", m));
   let cs;
   try {
@@ -94,16 +94,14 @@ export async function modifySpec(spec: Spec, bundle: string, cfg: Config, paths:
     if (features) applyEdits(spec, features);
     return { request: req, changed: added || !!features };
   }
-  if (req.mode === "cdi") {
-    if (req.cdiDevices.length === 0 && !features) return { request: req, changed: false };
-    if (req.cdiDevices.length) applyEdits(spec, resolveDevices(req.cdiDevices, cfg.runtime.cdi.defaultKind, cfg.runtime.cdi.specDirs, (m) => log("warning", m)));
-  } else if (req.mode === "jit-cdi") {
-    if (!req.gpu && !features) return { request: req, changed: false };
-    if (req.gpu) {
+  if (req.mode === "cdi" || req.mode === "jit-cdi") {
+    if (req.cdiDevices.length === 0 && req.jitDevices.length === 0 && !features) return { request: req, changed: false };
+    if (req.jitDevices.length) {
       const { facts, fingerprint } = factsAndFingerprint({ driver: { root: cfg.cli.root, ldcache: cfg.cli.ldcache }, cacheDir: cfg.nvct.cacheDir, mpsPipeDir: env.CUDA_MPS_PIPE_DIRECTORY });
       const injection = injectionOf(req, env.CUDA_MPS_PIPE_DIRECTORY ?? "");
       applyEdits(spec, decisions.jitedits(() => ({ injection, driver: facts(), rootfs: { debian: false, lib32: false }, cgroup: "none", arch: process.arch }), paths.cdiHook(), fingerprint, [injection, process.arch]));
     }
+    if (req.cdiDevices.length) applyEdits(spec, resolveDevices(req.cdiDevices, cfg.runtime.cdi.defaultKind, cfg.runtime.cdi.specDirs, (m) => log("warning", m)));
   } else {
     throw new NvctError("runtime", `mode \`${req.mode}\` is not supported by nvct yet (nvidia-container-runtime.mode): use auto, legacy, cdi or jit-cdi`);
   }

@@ -108,9 +108,9 @@ describe("runtime explain", () => {
     expect(lines).toContain("result   the hook would give this container GPU 2");
   });
 
-  test("auto with only unqualified ids: legacy, said so with the configured mode", () => {
+  test("auto with only unqualified ids: jit-cdi, said so with the configured mode", () => {
     const r = runtimeExplain(["NVIDIA_VISIBLE_DEVICES=0"], "");
-    expect(r.stdout.split("\n")[1]).toBe("mode     legacy (nvidia-container-runtime.mode = auto)");
+    expect(r.stdout.split("\n")[1]).toBe("mode     jit-cdi (nvidia-container-runtime.mode = auto)");
   });
 
   test("jit-cdi: the nodes, mounts and hooks it writes into the spec, and the variable it voids; --json", () => {
@@ -126,7 +126,7 @@ describe("runtime explain", () => {
   });
 
   test("nothing asked for: legacy still adds the hook (as the reference does), which does nothing; cdi leaves the spec unchanged", () => {
-    const legacy = runtimeExplain([], "").stdout;
+    const legacy = runtimeExplain([], '[nvidia-container-runtime]\nmode = "legacy"\n').stdout;
     expect(legacy).toContain("spec     + hook prestart");
     expect(legacy).toContain("result   not a GPU container: no device requested; the hook does nothing");
     expect(runtimeExplain([], '[nvidia-container-runtime]\nmode = "cdi"\n').stdout).toContain("spec     unchanged: the runtime passes the container to runc as it is");

@@ -184,10 +184,19 @@ describe("hook: policy", () => {
     expect(r.report.migcaps).toContain("capabilities/mig/config");
   });
 
-  test("the hook refuses cdi mode, telling the user to use the runtime", () => {
-    const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=all"], config: '[nvidia-container-runtime]\nmode = "cdi"\n' });
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain("use nvidia-container-runtime");
+  test("the hook refuses the runtime's modes (cdi, jit-cdi; auto with CDI names), telling the user to use the runtime, as the reference", () => {
+    for (const [env, config, mode] of [
+      [["NVIDIA_VISIBLE_DEVICES=all"], '[nvidia-container-runtime]\nmode = "cdi"\n', "cdi"],
+      [["NVIDIA_VISIBLE_DEVICES=0"], '[nvidia-container-runtime]\nmode = "jit-cdi"\n', "jit-cdi"],
+      [["NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=0"], "", "cdi"],
+    ] as const) {
+      const r = container({ env: [...env], config });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain(`nvidia-container-runtime-hook: invoking the NVIDIA Container Runtime Hook directly (e.g. specifying the docker --gpus flag) is not supported in ${mode} mode. Please use the NVIDIA Container Runtime (e.g. specify the --runtime=nvidia flag) instead`);
+      expect(r.stdout).toBe("");
+    }
+    // auto with an index is legacy to the hook, whatever the runtime's auto is.
+    expect(container({ env: ["NVIDIA_VISIBLE_DEVICES=0"] }).report.nodes).toContain("nvidia0");
   });
 });
 

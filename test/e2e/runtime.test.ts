@@ -85,10 +85,28 @@ describe("nvidia-container-runtime", () => {
     expect(r.spec.hooks.prestart).toBeUndefined();
   });
 
-  test("auto mode with an index: legacy, the hook gives the devices", () => {
+  test("auto mode with an index: jit-cdi, as the newest toolkit: the edits generated from the driver, no prestart hook", () => {
     const r = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=2"], config: withDir(cdiConfig("auto")) });
+    expect(r.stdout).toContain("shim-exit: 0");
     expect(r.report.nodes).toEqual(["nvidia-uvm", "nvidia-uvm-tools", "nvidia3", "nvidiactl"]);
-    expect(r.spec.hooks.prestart.length).toBe(1);
+    expect(r.report.dl).toEqual(["dlopen libcuda.so.1: OK", "dlopen libnvidia-ml.so.1: OK"]);
+    expect(r.spec.hooks.prestart ?? []).toEqual([]);
+    expect(r.spec.process.env).toContain("NVIDIA_VISIBLE_DEVICES=void");
+    expect(r.spec.linux.devices.map((d: { path: string }) => d.path)).toContain("/dev/nvidia3");
+  });
+
+  test("jit-cdi: runtime.nvidia.com/gpu names, a MIG-free UUID, none (the driver only); mixing with spec-file devices is refused", () => {
+    const uuid = "GPU-a0b1c2de-1111-2222-3333-444455556671";
+    const byName = viaShim({ env: [`NVIDIA_VISIBLE_DEVICES=runtime.nvidia.com/gpu=${uuid}`], config: withDir(cdiConfig("jit-cdi")) });
+    expect(byName.report.nodes).toEqual(["nvidia-uvm", "nvidia-uvm-tools", "nvidia1", "nvidiactl"]);
+    const none = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=none"], config: withDir(cdiConfig("jit-cdi")) });
+    expect(none.stdout).toContain("shim-exit: 0");
+    expect(none.report.nodes).toEqual(["nvidia-uvm", "nvidia-uvm-tools", "nvidiactl"]);
+    expect(none.report.dl).toEqual(["dlopen libcuda.so.1: OK", "dlopen libnvidia-ml.so.1: OK"]);
+    const mixed = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=runtime.nvidia.com/gpu=0,nvidia.com/gpu=1"], config: withDir(cdiConfig("jit-cdi")) });
+    expect(mixed.stdout).not.toContain("shim-exit: 0");
+    expect(mixed.stderr).toContain("requesting a CDI device with vendor 'runtime.nvidia.com' is not supported when requesting other CDI devices");
+    expect(mixed.after).toBe(mixed.before);
   });
 
   test("a spec written by hand in the reference's style (0.5.0, nvidia-ctk hook) is consumed", () => {

@@ -16,7 +16,7 @@ function jcoBinding(): any {
   return glue.instantiate(getCoreModule, {});
 }
 
-const POLICY = { acceptEnvvarUnprivileged: true, acceptVolumeMounts: true, disableRequire: false, swarmResource: ["X"], supportedCapabilities: "", mode: "auto", annotationPrefixes: ["cdi.k8s.io/"], defaultKind: "nvidia.com/gpu", tegra: false };
+const POLICY = { acceptEnvvarUnprivileged: true, acceptVolumeMounts: true, disableRequire: false, swarmResource: ["X"], supportedCapabilities: "", mode: "auto", annotationPrefixes: ["cdi.k8s.io/"], defaultKind: "nvidia.com/gpu", tegra: false, autoMode: "jit-cdi" };
 const SPEC = (env: string[]) => ({ env, mounts: [{ destination: "/var/run/nvidia-container-devices/imex/1", source: "/dev/null" }], privileged: true, annotations: [{ key: "a", value: "ünïcödé" }] });
 const MIG = facts([gpu(0, { migEnabled: true, migs: [{ index: 0, gi: 1, ci: 0, uuid: "MIG-a" }] }), gpu(1, { minor: 3 })]);
 const OPTS = { devices: ["all"], migConfig: "all", migMonitor: "", imex: ["1"], libraries: true, compat32: true, binaries: true, ipcs: true, firmware: true, noPersistenced: false, noFabricmanager: true, mpsPipeDir: "" };

@@ -3,7 +3,9 @@ import { describe, expect, test } from "bun:test";
 import { core, type ContainerSpec, type Policy } from "../../src/core";
 import { failure } from "./fixture";
 
-const POLICY: Policy = { acceptEnvvarUnprivileged: true, acceptVolumeMounts: false, disableRequire: false, swarmResource: [], supportedCapabilities: "", mode: "auto", annotationPrefixes: ["cdi.k8s.io/"], defaultKind: "nvidia.com/gpu", tegra: false };
+const POLICY: Policy = { acceptEnvvarUnprivileged: true, acceptVolumeMounts: false, disableRequire: false, swarmResource: [], supportedCapabilities: "", mode: "auto", annotationPrefixes: ["cdi.k8s.io/"], defaultKind: "nvidia.com/gpu", tegra: false, autoMode: "legacy" };
+/** The runtime's policy: its `auto` resolves to jit-cdi (the hook's, above, to legacy). */
+const RUNTIME: Partial<Policy> = { autoMode: "jit-cdi" };
 type Facts = { spec: ContainerSpec; policy: Policy };
 const facts = (env: string[], more: Partial<ContainerSpec> & { policy?: Partial<Policy> } = {}): Facts => {
   const { policy, ...spec } = more;
@@ -44,10 +46,19 @@ describe("request: is it a GPU container, and what does it want", () => {
     ["first of all/none wins: all", facts(["NVIDIA_VISIBLE_DEVICES=1,all,none"]), { gpu: true, devices: ["all"] }],
     ["void anywhere: nothing", facts(["NVIDIA_VISIBLE_DEVICES=0,void"]), { gpu: false }],
     ["IMEX channels: all", facts(["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_IMEX_CHANNELS=all"]), { imex: ["all"] }],
-    ["the runtime, auto: legacy for ids", facts(["NVIDIA_VISIBLE_DEVICES=0,1"]), { mode: "legacy", cdiDevices: [] }],
+    ["the hook, auto: legacy for ids", facts(["NVIDIA_VISIBLE_DEVICES=0,1"]), { mode: "legacy", cdiDevices: [], jitDevices: [] }],
+    ["the runtime, auto: jit-cdi for ids, generated in memory", facts(["NVIDIA_VISIBLE_DEVICES=0,1"], { policy: RUNTIME }), { mode: "jit-cdi", cdiDevices: [], jitDevices: ["0", "1"], devices: ["0", "1"] }],
+    ["the runtime, auto: jit-cdi for a CUDA image without the variable: all", facts(["CUDA_VERSION=12.4.1"], { policy: RUNTIME }), { mode: "jit-cdi", jitDevices: ["all"], devices: ["all"] }],
+    ["the runtime, jit-cdi: none is the driver without GPUs", facts(["NVIDIA_VISIBLE_DEVICES=none"], { policy: RUNTIME }), { mode: "jit-cdi", gpu: true, jitDevices: ["none"], devices: [] }],
+    ["the runtime, jit-cdi: runtime.nvidia.com/gpu names, once", facts(["NVIDIA_VISIBLE_DEVICES=runtime.nvidia.com/gpu=1,1,runtime.nvidia.com/gpu=GPU-abc"], { policy: { mode: "jit-cdi" } }), { mode: "jit-cdi", jitDevices: ["1", "GPU-abc"], devices: ["1", "GPU-abc"] }],
+    ["the runtime, auto: qualified runtime.nvidia.com names are cdi mode, still generated in memory", facts(["NVIDIA_VISIBLE_DEVICES=runtime.nvidia.com/gpu=all"], { policy: RUNTIME }), { mode: "cdi", cdiDevices: [], jitDevices: ["all"], devices: ["all"] }],
+    ["the runtime, jit-cdi: annotations are cdi mode's only", facts(["NVIDIA_VISIBLE_DEVICES=1"], { annotations: [{ key: "cdi.k8s.io/a", value: "nvidia.com/gpu=0" }], policy: { mode: "jit-cdi" } }), { mode: "jit-cdi", jitDevices: ["1"] }],
+    ["the runtime, jit-cdi: a volume-mounted CDI name goes to the spec dirs", facts([], { mounts: [{ destination: VOL + "cdi/nvidia.com/gpu/0", source: "/dev/null" }], policy: { mode: "jit-cdi", acceptVolumeMounts: true } }), { mode: "jit-cdi", cdiDevices: ["nvidia.com/gpu=0"], jitDevices: [] }],
+    ["the runtime, jit-cdi: feature devices with generated devices", facts(["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_GDS=enabled"], { policy: RUNTIME }), { features: ["gds"] }],
+    ["the runtime, cdi: no feature devices with spec-file devices alone", facts(["NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=0", "NVIDIA_GDS=enabled"], { policy: RUNTIME }), { mode: "cdi", features: [] }],
     ["the runtime, auto: cdi for qualified names", facts(["NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=0"]), { mode: "cdi", cdiDevices: ["nvidia.com/gpu=0"] }],
     ["the runtime, annotations before the env", facts(["NVIDIA_VISIBLE_DEVICES=all"], { annotations: [{ key: "cdi.k8s.io/a", value: "nvidia.com/gpu=0, nvidia.com/gpu=1" }] }), { mode: "cdi", cdiDevices: ["nvidia.com/gpu=0", "nvidia.com/gpu=1"] }],
-    ["the runtime, other annotations ignored", facts(["NVIDIA_VISIBLE_DEVICES=0,1"], { annotations: [{ key: "other/a", value: "x=y" }] }), { mode: "legacy" }],
+    ["the runtime, other annotations ignored", facts(["NVIDIA_VISIBLE_DEVICES=0,1"], { annotations: [{ key: "other/a", value: "x=y" }], policy: RUNTIME }), { mode: "jit-cdi" }],
     ["the runtime, cdi mode: bare names get the default kind", facts(["NVIDIA_VISIBLE_DEVICES=0,example.com/x=1"], { policy: { mode: "cdi" } }), { mode: "cdi", cdiDevices: ["nvidia.com/gpu=0", "example.com/x=1"] }],
     ["the runtime, auto on Tegra: csv", facts(["NVIDIA_VISIBLE_DEVICES=0"], { policy: { tegra: true } }), { mode: "csv" }],
     ["the runtime, jit-cdi", facts(["NVIDIA_VISIBLE_DEVICES=0"], { policy: { mode: "jit-cdi" } }), { mode: "jit-cdi" }],
@@ -67,7 +78,8 @@ describe("request: is it a GPU container, and what does it want", () => {
     ["malformed CUDA_VERSION on a legacy image", facts(["CUDA_VERSION=latest"]), "bad-cuda-version", "invalid CUDA_VERSION `latest`"],
     ["MIG monitor unprivileged", facts(["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_MIG_MONITOR_DEVICES=all"]), "mig-unprivileged", "cannot set NVIDIA_MIG_MONITOR_DEVICES"],
     ["bad IMEX channel", facts(["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_IMEX_CHANNELS=one"]), "bad-imex-channel", "invalid IMEX channel `one`"],
-    ["a CDI device through a volume mount", facts([], { mounts: [{ destination: VOL + "cdi/nvidia.com/gpu/0", source: "/dev/null" }], policy: { acceptVolumeMounts: true } }), "cdi-in-legacy", "CDI device `nvidia.com/gpu/0`"],
+    ["a CDI device through a volume mount, in legacy mode", facts([], { mounts: [{ destination: VOL + "cdi/nvidia.com/gpu/0", source: "/dev/null" }], policy: { acceptVolumeMounts: true, mode: "legacy" } }), "cdi-in-legacy", "CDI device `nvidia.com/gpu/0`"],
+    ["generated and spec-file CDI devices together", facts(["NVIDIA_VISIBLE_DEVICES=runtime.nvidia.com/gpu=0,nvidia.com/gpu=1"], { policy: RUNTIME }), "mixed-cdi-devices", "requesting a CDI device with vendor 'runtime.nvidia.com' is not supported when requesting other CDI devices (`nvidia.com/gpu=1`)"],
     ["case matters in capabilities", facts(["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_DRIVER_CAPABILITIES=Compute"]), "bad-capability", "unknown driver capability `Compute`"],
     ["a capability not supported by config", facts(["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_DRIVER_CAPABILITIES=video"], { policy: { supportedCapabilities: "utility,compute" } }), "bad-capability", "unsupported driver capability `video`"],
     ["a bad supported list", facts(["NVIDIA_VISIBLE_DEVICES=0"], { policy: { supportedCapabilities: "utility,warp" } }), "bad-capability", "unknown supported capability `warp`"],
