@@ -7,6 +7,7 @@ import {
 import { select } from "./devices";
 import { fail, failed, failure } from "./outcome";
 import { binaries, Builder, Driver, firmware, ipcs, Layout, libraries, migKeys, planWith } from "./plan";
+import { drmNodes, graphicsFiles } from "./graphics";
 import { isQualified } from "./request";
 import { basename, dirname, under } from "./text";
 import { CAPS_DIR, CTL, CUFILE, fileFlags, MODESET, MOUNT_OPTION, UDEV, UVM, UVM_TOOLS } from "./vocabulary";
@@ -202,6 +203,7 @@ export function cdispec(input: CdiInput): Outcome<CdiSpec> {
   const inv = input.driver.inventory;
   const spec = new CdiSpec();
   spec.kind = o.vendor + "/" + o.class;
+  const choice = new HookChoice(o.enabledHooks, o.disabledHooks);
   const strategies = o.strategies.length > 0 ? o.strategies : [NameStrategy.Index];
   const ids = o.deviceIds.length > 0 ? o.deviceIds : ["all"];
   let noAll = o.noAllDevice;
@@ -216,6 +218,8 @@ export function cdispec(input: CdiInput): Outcome<CdiSpec> {
     if (s.failure !== null) return failed<CdiSpec>(changetype<Failure>(s.failure));
     const allNodes = new Array<CdiDeviceNode>();
     const seen = new Set<string>();
+    // Every whole GPU's DRM by-path links, for the `all` device's one create-symlinks hook.
+    const allDrm = new Builder();
     // Every selected GPU, each followed by its selected MIG devices.
     for (let g = 0; g < inv.gpus.length; g++) {
       const gpu = inv.gpus[g];
@@ -223,12 +227,23 @@ export function cdispec(input: CdiInput): Outcome<CdiSpec> {
       if (s.value.gpus.includes(g)) entries.push(-1);
       for (let k = 0; k < s.value.migs.length; k++) if (s.value.migs[k][0] == g) entries.push(s.value.migs[k][1]);
       for (let k = 0; k < entries.length; k++) {
-        const nodes = deviceNodes(d, gpu, entries[k]);
+        let nodes = deviceNodes(d, gpu, entries[k]);
+        // A whole GPU's DRM nodes, and the hook that makes its by-path links.
+        let hooks = new Array<CdiHook>();
+        if (entries[k] < 0) {
+          const drm = new Builder();
+          drmNodes(d, drm, gpu);
+          drmNodes(d, allDrm, gpu);
+          const e = editsOf(drm.devices.concat(drm.links), o.hookPath, "", "", choice);
+          nodes = nodes.concat(e.deviceNodes);
+          hooks = e.hooks;
+        }
         const names = deviceNames(strategies, gpu, entries[k]);
         for (let n = 0; n < names.length; n++) {
           const dev = new CdiDevice();
           dev.name = names[n];
           dev.edits.deviceNodes = nodes;
+          dev.edits.hooks = hooks;
           spec.devices.push(dev);
         }
         for (let n = 0; n < nodes.length; n++) {
@@ -242,6 +257,7 @@ export function cdispec(input: CdiInput): Outcome<CdiSpec> {
       const all = new CdiDevice();
       all.name = "all";
       all.edits.deviceNodes = allNodes;
+      all.edits.hooks = editsOf(allDrm.links, o.hookPath, "", "", choice).hooks;
       spec.devices.push(all);
     }
   }
@@ -251,6 +267,8 @@ export function cdispec(input: CdiInput): Outcome<CdiSpec> {
   const layout = new Layout(hostLibDir(d, 64, "/usr/lib/x86_64-linux-gnu"), hostLibDir(d, 32, "/usr/lib/i386-linux-gnu"));
   const every: Capability[] = [Capability.Compat32, Capability.Compute, Capability.Display, Capability.Graphics, Capability.Ngx, Capability.Utility, Capability.Video];
   libraries(d, b, every, layout, false);
+  // The graphics files in every spec, as the newest toolkit writes them.
+  graphicsFiles(d, b, layout.lib64);
   binaries(d, b, every);
   firmware(d, b);
   ipcs(d, b, every, new Injection());
@@ -262,7 +280,7 @@ export function cdispec(input: CdiInput): Outcome<CdiSpec> {
   const profile = new TmpfsOp();
   profile.path = "/etc/nvidia/nvidia-application-profiles-rc.d";
   ops.push(Op.tmpfs(profile));
-  spec.edits = editsOf(ops, o.hookPath, o.ldconfigPath, inv.driver, new HookChoice(o.enabledHooks, o.disabledHooks));
+  spec.edits = editsOf(ops, o.hookPath, o.ldconfigPath, inv.driver, choice);
   const dirs = new Array<string>();
   for (let i = 0; i < b.cache.length; i++) {
     const dir = dirname(b.cache[i].path);

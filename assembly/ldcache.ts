@@ -1,6 +1,7 @@
 // The glibc ld.so.cache format, read from bytes the host hands over.
 import { Code, LdcacheUpdate, LdEntry, Outcome, ok } from "../build/out/gen/types";
 import { fail } from "./outcome";
+import { GRAPHICS_LIBS } from "./graphics";
 import { LIBRARIES } from "./vocabulary";
 
 const OLD_MAGIC = "ld.so-1.7.0";
@@ -115,6 +116,7 @@ function driverLibrary(name: string): bool {
   if (name.length != dot + 3 && name.charCodeAt(dot + 3) != 0x2e) return false;
   const stem = name.substring(0, dot);
   for (let g = 0; g < LIBRARIES.length; g++) if (LIBRARIES[g].includes(stem)) return true;
+  if (GRAPHICS_LIBS.includes(stem)) return true;
   return false;
 }
 

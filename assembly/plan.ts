@@ -3,10 +3,11 @@
 // `nvidia-container-cli configure` and `list`, CDI generation and the runtime's jit-cdi mode.
 import {
   BindKind, BindOp, Capability, CgroupPlan, CgroupVersion, Code, DeviceOp, DeviceRule, DriverFacts, Failure, GpuFact, Injection,
-  LdcacheOp, LdEntry, MountFlag, NodeFact, Op, Outcome, Plan, PlanInput, SymlinkOp, TmpfsFile, TmpfsOp, ok,
+  LdcacheOp, LdEntry, LibFact, MountFlag, NodeFact, Op, Outcome, Plan, PlanInput, SymlinkOp, TmpfsFile, TmpfsOp, ok,
 } from "../build/out/gen/types";
 import { computeLike, graphicsLike, wantsLibraryGroup } from "./capabilities";
 import { prologue } from "./bpf";
+import { drmNodes, graphicsFiles } from "./graphics";
 import { select, Selection } from "./devices";
 import { failed, failure } from "./outcome";
 import { check } from "./requirement";
@@ -274,6 +275,15 @@ function groupOf(s: string): string {
   return "";
 }
 
+/** A library of the driver in dir: the file, its SONAME link, its ld.so.cache entry; returns the file's name. */
+export function mountLibrary(d: Driver, b: Builder, l: LibFact, dir: string): string {
+  const file = basename(l.resolved);
+  b.bind(BindKind.File, under(d.f.root, l.resolved), dir + "/" + file, fileFlags());
+  if (l.name != file) b.link(dir, l.name, file);
+  b.cacheEntry(l.name, dir + "/" + l.name, l.bits);
+  return file;
+}
+
 /** The driver's libraries for the capabilities: the files, their SONAME and compatibility links. */
 export function libraries(d: Driver, b: Builder, caps: Capability[], layout: Layout, all: bool): void {
   const version = ".so." + d.f.inventory.driver;
@@ -291,10 +301,7 @@ export function libraries(d: Driver, b: Builder, caps: Capability[], layout: Lay
           if (l.bits != bits || stem(l.name) != LIBRARIES[g][s] || l.name.indexOf(".so.") < 0) continue;
           if (!l.resolved.endsWith(version) || seen.has(l.resolved)) continue;
           seen.add(l.resolved);
-          const file = basename(l.resolved);
-          b.bind(BindKind.File, under(d.f.root, l.resolved), dir + "/" + file, fileFlags());
-          if (l.name != file) b.link(dir, l.name, file);
-          b.cacheEntry(l.name, dir + "/" + l.name, bits);
+          const file = mountLibrary(d, b, l, dir);
           // The development and compatibility links libnvidia-container makes.
           const st = LIBRARIES[g][s];
           if (st == "libcuda") b.link(dir, "libcuda.so", "libcuda.so.1");
@@ -449,7 +456,8 @@ export function selectAndCheck(inv: DriverFacts, inj: Injection): Outcome<Select
  * libcuda.so, libnvidia-opticalflow.so, libGLX_indirect.so.0; binaries in /usr/bin; GSP
  * firmware; IPC sockets and the MPS directory where their host paths resolve; a tmpfs at
  * /proc/driver/nvidia with params (ModifyDeviceFiles: 0), version, registry and the selected
- * GPUs' directories; the application profiles tmpfs with graphics or display; the ld.so.cache
+ * GPUs' directories; with graphics or display, each whole GPU's DRM nodes and by-path links,
+ * the driver's graphics files (graphics.ts) and the application profiles tmpfs; the ld.so.cache
  * entries; and the device cgroup's rules (v1) or eBPF prologue (v2).
  * Failures: unknown-device, bad-device-id, unsatisfied, bad-requirement, device-missing,
  * device-mismatch, mig-capability, imex-unsupported, procfs-missing.
@@ -473,11 +481,14 @@ export function planWith(input: PlanInput, layout: Layout): Outcome<Plan> {
 
   let err = controlNodes(d, b, caps);
   for (let i = 0; i < gpus.length && err === null; i++) err = required(d, b, "/dev/nvidia" + gpus[i].minor.toString(), NVIDIA_MAJOR, gpus[i].minor);
+  // A whole GPU's DRM nodes with graphics or display (a MIG device has none to render with).
+  if (graphicsLike(caps)) for (let i = 0; i < sel.gpus.length; i++) drmNodes(d, b, input.driver.inventory.gpus[sel.gpus[i]]);
   if (err === null) err = migCapabilities(d, b, inj, sel, used);
   if (err === null) err = imexChannels(d, b, inj.imex);
   if (err !== null) return failed<Plan>(changetype<Failure>(err));
 
   libraries(d, b, caps, layout, false);
+  if (graphicsLike(caps)) graphicsFiles(d, b, layout.lib64);
   binaries(d, b, caps);
   firmware(d, b);
   ipcs(d, b, caps, inj);

@@ -2,6 +2,7 @@
 // provides per capability (as libnvidia-container defines it), where the host looks for it, and
 // the mount flags. The host reads them at build time through the `vocabulary` export.
 import { MountFlag, MountFlagInfo, Vocabulary } from "../build/out/gen/types";
+import { CONFIG_ROOTS, GRAPHICS_CONFIGS, GRAPHICS_LIBS, XORG_LIB_SUBDIRS, XORG_MODULES, xorgDirs } from "./graphics";
 
 /** Variables whose presence may make a container ask for a GPU (swarm-resource aside). */
 export const TRIGGER_ENV: string[] = ["NVIDIA_VISIBLE_DEVICES", "CUDA_VERSION"];
@@ -84,6 +85,7 @@ export function vocabulary(): Vocabulary {
   v.requestEnv = ["NVIDIA_", "CUDA_VERSION"];
   v.volumePrefix = VOLUME_PREFIX;
   for (let i = 0; i < LIBRARIES.length; i++) for (let j = 0; j < LIBRARIES[i].length; j++) v.libraryStems.push(LIBRARIES[i][j]);
+  for (let i = 0; i < GRAPHICS_LIBS.length; i++) v.libraryStems.push(GRAPHICS_LIBS[i]);
   for (let i = 0; i < BINARIES.length; i++) for (let j = 0; j < BINARIES[i].length; j++) v.binaries.push(BINARIES[i][j]);
   v.binPath = BIN_PATH;
   v.ipcs = [PERSISTENCED_SOCKET, FABRICMANAGER_SOCKET, MPS_PIPE_DIR];
@@ -98,5 +100,10 @@ export function vocabulary(): Vocabulary {
     m.ociOption = MOUNT_OPTION[i];
     v.mountFlags.push(m);
   }
+  v.graphicsConfigs = GRAPHICS_CONFIGS;
+  v.configRoots = CONFIG_ROOTS;
+  v.xorgModules = XORG_MODULES;
+  v.xorgLibSubdirs = XORG_LIB_SUBDIRS;
+  v.xorgDirs = xorgDirs();
   return v;
 }

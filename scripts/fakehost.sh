@@ -8,7 +8,8 @@
 # Default: the driver's libraries, binaries and firmware appear in /usr/lib and /usr/bin (an
 # overlay), /etc/ld.so.cache is regenerated to include them. --driver-root: the driver stays
 # under /run/nvidia/driver, as GPU operators lay it out, and the host's files are untouched.
-# Both: /dev gains the driver's nodes, /proc/driver and /proc/devices show the fake driver.
+# Both: /dev gains the driver's nodes (and links), /proc/driver and /proc/devices show the fake
+# driver, and a graphics host's PCI devices show their DRM nodes in /sys/bus/pci/devices.
 set -euo pipefail
 mode=host
 if [ "${1:-}" = "--driver-root" ]; then mode=root; shift; fi
@@ -36,6 +37,14 @@ while read -r path type major minor; do
   rm -f "/dev/$path"
   mknod -m 666 "/dev/$path" "$type" "$major" "$minor"
 done < "$dir/devnodes"
+# Links under /dev (/dev/dri/by-path), and the sysfs view of the PCI devices of a graphics host.
+if [ -f "$dir/devlinks" ]; then
+  while read -r link target; do
+    mkdir -p "/dev/$(dirname "$link")"
+    ln -sfn "$target" "/dev/$link"
+  done < "$dir/devlinks"
+fi
+if [ -d "$dir/sys-pci" ]; then mount --bind "$dir/sys-pci" /sys/bus/pci/devices; fi
 mount --bind "$dir/proc-driver" /proc/driver
 mount --bind "$dir/proc-devices" /proc/devices
 # A fresh /run: what nvct and the engines keep there (caches, state) stays in this namespace.
@@ -58,6 +67,7 @@ fi
 if [ "$mode" = host ]; then
   mount -t overlay nvct-lib -o "lowerdir=$dir/root/usr/lib:/usr/lib" /usr/lib
   mount -t overlay nvct-bin -o "lowerdir=$dir/root/usr/bin:/usr/bin" /usr/bin
+  if [ -d "$dir/root/usr/share" ]; then mount -t overlay nvct-share -o "lowerdir=$dir/root/usr/share:/usr/share" /usr/share; fi
   ldconfig -X -C "$scratch/ld.so.cache" /usr/lib/i386-linux-gnu 2>/dev/null
   mount --bind "$scratch/ld.so.cache" /etc/ld.so.cache
 else

@@ -33,7 +33,7 @@ export function libraryFacts(r: DriverRoot, entries: LdEntry[]): LibFact[] {
   return entries.map((e) => ({ name: e.name, path: e.path, resolved: resolveIn(r.root, e.path) ?? "", bits: e.bits }));
 }
 
-function isFileIn(root: string, p: string): string | null {
+export function isFileIn(root: string, p: string): string | null {
   const resolved = resolveIn(root, p);
   if (!resolved) return null;
   try {

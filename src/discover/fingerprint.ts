@@ -2,6 +2,7 @@
 // of every file and directory they were gathered from, and the small procfs files verbatim. Two
 // equal fingerprints mean the facts would be gathered the same; the decision cache keys on it.
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { posix } from "node:path";
 import { VOCABULARY } from "../../build/out/gen/vocabulary";
 import { PROC } from "./driver";
 import { under } from "./paths";
@@ -47,12 +48,15 @@ export interface FingerprintInput {
   nvml: string;
   /** More IPC paths looked at ($CUDA_MPS_PIPE_DIRECTORY). */
   extraIpcs: string[];
+  /** The GPUs' sysfs directories whose drm entries are the DRM nodes. */
+  drmDirs: string[];
 }
 
 /**
  * The fingerprint: identities of the ld cache, the library and binary directories, the firmware,
  * IPC and feature paths (and their parents, whose change times move when an entry comes or goes),
- * the device directories, libnvidia-ml; /proc/devices, the driver's version, params, each GPU's
+ * the graphics search directories and their parents, the device directories (with /dev/dri),
+ * the GPUs' sysfs drm directories, libnvidia-ml; /proc/devices, the driver's version, params, each GPU's
  * information file and the MIG capability tree verbatim.
  */
 export function driverFingerprint(i: FingerprintInput): string {
@@ -64,6 +68,17 @@ export function driverFingerprint(i: FingerprintInput): string {
     paths.add(under(i.root, p.slice(0, p.lastIndexOf("/")) || "/"));
   }
   paths.add(under(i.root, VOCABULARY.firmwareDir));
+  // Where graphics files are looked for: each candidate's directory and its parent.
+  const dirs = new Set<string>();
+  for (const root of VOCABULARY.configRoots) for (const n of VOCABULARY.graphicsConfigs) dirs.add(posix.dirname(`${root}/${n}`));
+  for (const l of i.libDirs) for (const sub of VOCABULARY.xorgLibSubdirs) dirs.add(posix.join(l, sub));
+  for (const d of VOCABULARY.xorgDirs) dirs.add(d);
+  for (const d of dirs) {
+    paths.add(under(i.root, d));
+    paths.add(under(i.root, posix.dirname(d)));
+  }
+  for (const d of ["/dev/dri", "/dev/dri/by-path"]) paths.add(under(i.devRoot, d));
+  for (const d of i.drmDirs) paths.add(d);
   paths.add(under(i.devRoot, "/dev"));
   for (const d of VOCABULARY.nodeDirs) paths.add(under(i.devRoot, d));
   for (const p of [...paths].sort()) parts.push(id(p));

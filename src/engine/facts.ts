@@ -10,6 +10,7 @@ import {
   type DriverRoot,
 } from "../discover/driver";
 import { driverFingerprint, type FingerprintInput } from "../discover/fingerprint";
+import { drmFacts, graphicsFacts, sysfsBusId } from "../discover/graphics";
 import { inventoryKey, isInventory, nvmlPath, readInventory } from "../discover/inventory";
 import { under } from "../discover/paths";
 import { NvctError } from "../errors";
@@ -84,9 +85,14 @@ function gather(o: FactOptions): { facts: DriverFacts; inputs: FingerprintInput 
     migMinors: migMinors().filter((m) => !m.name.startsWith("gpu") || inv.gpus.some((g) => g.migCapable && m.name.startsWith(`gpu${g.minor}/`))),
     procfs,
     params: procParams(),
+    graphics: [],
+    drm: drmFacts(o.devRoot ?? "/", inv.gpus),
   };
   const dirs = new Set<string>();
   for (const l of libraries) for (const p of [l.path, l.resolved]) if (p) dirs.add(p.slice(0, p.lastIndexOf("/")) || "/");
+  // Xorg modules are looked for beside the driver's libraries where they really are (links resolved).
+  const realDirs = new Set(libraries.filter((l) => l.resolved).map((l) => l.resolved.slice(0, l.resolved.lastIndexOf("/")) || "/"));
+  facts.graphics = graphicsFacts(o.driver, [...realDirs].sort(), inv.driver);
   dirs.add(`/lib/firmware/nvidia/${inv.driver}`);
   const inputs: FingerprintInput = {
     root,
@@ -95,6 +101,7 @@ function gather(o: FactOptions): { facts: DriverFacts; inputs: FingerprintInput 
     libDirs: [...dirs].sort(),
     nvml,
     extraIpcs: o.mpsPipeDir ? [o.mpsPipeDir] : [],
+    drmDirs: inv.gpus.map((g) => `/sys/bus/pci/devices/${sysfsBusId(g.busId)}/drm`),
   };
   mark("facts");
   return { facts, inputs };
@@ -105,7 +112,7 @@ interface Index {
   fingerprint: string;
 }
 
-const isIndex = (v: any): v is Index => typeof v?.fingerprint === "string" && typeof v.inputs?.root === "string" && Array.isArray(v.inputs.libDirs) && Array.isArray(v.inputs.extraIpcs);
+const isIndex = (v: any): v is Index => typeof v?.fingerprint === "string" && typeof v.inputs?.root === "string" && Array.isArray(v.inputs.libDirs) && Array.isArray(v.inputs.extraIpcs) && Array.isArray(v.inputs.drmDirs);
 const isFacts = (v: any): v is DriverFacts => typeof v?.inventory === "object" && Array.isArray(v.libraries) && Array.isArray(v.nodes) && Array.isArray(v.migMinors);
 
 /**

@@ -38,7 +38,28 @@ export interface Scenario {
   gds?: boolean;
   /** Other feature nodes: gdrdrv, an NVSwitch, InfiniBand verbs (MOFED). */
   features?: boolean;
+  /**
+   * A workstation's graphics stack: each GPU's DRM nodes (card N+1, renderD 128+N; card0 is the
+   * board's own VGA) with sysfs entries and /dev/dri/by-path links, the ICD and platform files,
+   * the Xorg modules, the EGL platform and Vulkan producer libraries.
+   */
+  graphics?: boolean;
 }
+
+export const DRM_MAJOR = 226;
+/** The graphics files a driver installs, under the driver root, as Debian's packages place them. */
+export const GRAPHICS_FILES: [string, string][] = [
+  ["usr/share/glvnd/egl_vendor.d/10_nvidia.json", '{ "file_format_version": "1.0.0", "ICD": { "library_path": "libEGL_nvidia.so.0" } }\n'],
+  ["usr/share/egl/egl_external_platform.d/15_nvidia_gbm.json", '{ "file_format_version": "1.0.0", "ICD": { "library_path": "libnvidia-egl-gbm.so.1" } }\n'],
+  ["usr/share/egl/egl_external_platform.d/10_nvidia_wayland.json", '{ "file_format_version": "1.0.0", "ICD": { "library_path": "libnvidia-egl-wayland.so.1" } }\n'],
+  ["usr/share/vulkan/icd.d/nvidia_icd.json", '{ "file_format_version": "1.0.0", "ICD": { "library_path": "libGLX_nvidia.so.0", "api_version": "1.3.277" } }\n'],
+  ["usr/share/vulkan/implicit_layer.d/nvidia_layers.json", '{ "file_format_version": "1.0.0", "layer": { "name": "VK_LAYER_NV_optimus", "library_path": "libGLX_nvidia.so.0" } }\n'],
+  ["etc/OpenCL/vendors/nvidia.icd", "libnvidia-opencl.so.1\n"],
+  ["usr/share/nvidia/nvoptix.bin", "fake optix\n"],
+  ["usr/share/X11/xorg.conf.d/10-nvidia.conf", 'Section "OutputClass"\n    Identifier "nvidia"\n    MatchDriver "nvidia-drm"\n    Driver "nvidia"\nEndSection\n'],
+];
+/** The EGL platform libraries keep their own versions; the Vulkan producer has the driver's. */
+export const GRAPHICS_LIBRARIES: [string, string][] = [["libnvidia-egl-gbm.so.1", "1.1.1"], ["libnvidia-egl-wayland.so.1", "1.1.13"], ["libnvidia-vulkan-producer.so", ""]];
 
 export const SOCKETS = ["nvidia-persistenced/socket", "nvidia-fabricmanager/socket"];
 
@@ -206,6 +227,18 @@ export function buildFakeDriver(dir: string, s: Scenario): string {
   for (const b of BINARIES) write(join(root, "usr/bin", b), b === "nvidia-smi" ? smi : `#!/bin/sh\necho ${b}\n`, 0o755);
   for (const f of FIRMWARE) write(join(root, "usr/lib/firmware/nvidia", v, f), `fake firmware ${f}\n`);
 
+  if (s.graphics) {
+    for (const [soname, own] of GRAPHICS_LIBRARIES) {
+      const file = own ? `${soname.replace(/\.so\.\d+$/, ".so")}.${own}` : `${soname}.${v}`;
+      run("gcc", ["-shared", "-fPIC", "-O2", `-DFAKE_CUDA=${s.cuda}`, `-Wl,-soname,${own ? soname : file}`, "-o", join(lib64, file), join(here, "lib.c")]);
+    }
+    for (const m of ["nvidia_drv.so", `libglxserver_nvidia.so.${v}`]) write(join(lib64, "nvidia/xorg", m), `fake Xorg module ${m}\n`);
+    for (const [path, text] of GRAPHICS_FILES) {
+      write(join(root, path), text);
+      // The host's /etc, laid over by scripts/fakehost.sh (the driver root's is under root/).
+      if (path.startsWith("etc/")) write(join(dir, "host-" + path), text);
+    }
+  }
   write(join(root, "etc/ld.so.conf"), "/usr/lib/x86_64-linux-gnu\n/usr/lib/i386-linux-gnu\n");
   run("ldconfig", ["-r", root]);
 
@@ -251,6 +284,19 @@ export function buildFakeDriver(dir: string, s: Scenario): string {
     write(join(dir, "run-dirs"), "udev\n");
   }
   if (s.features) nodes.push(`gdrdrv c ${FEATURE_MAJOR} 10`, `nvidia-nvswitch0 c ${FEATURE_MAJOR} 11`, `nvidia-nvswitchctl c ${FEATURE_MAJOR} 12`, `infiniband/uverbs0 c ${FEATURE_MAJOR} 13`, `infiniband/rdma_cm c ${FEATURE_MAJOR} 14`);
+  if (s.graphics) {
+    // The board's VGA is card0 at 0000:02:00.0; each GPU's nodes are listed in its sysfs drm directory.
+    const links = ["dri/by-path/pci-0000:02:00.0-card ../card0"];
+    nodes.push(`dri/card0 c ${DRM_MAJOR} 0`);
+    mkdirSync(join(dir, "sys-pci/0000:02:00.0/drm/card0"), { recursive: true });
+    s.gpus.forEach((g, i) => {
+      const [card, render] = [`card${i + 1}`, `renderD${128 + i}`];
+      nodes.push(`dri/${card} c ${DRM_MAJOR} ${i + 1}`, `dri/${render} c ${DRM_MAJOR} ${128 + i}`);
+      links.push(`dri/by-path/pci-${procBusId(g)}-card ../${card}`, `dri/by-path/pci-${procBusId(g)}-render ../${render}`);
+      for (const n of [card, render]) mkdirSync(join(dir, "sys-pci", procBusId(g), "drm", n), { recursive: true });
+    });
+    write(join(dir, "devlinks"), links.join("\n") + "\n");
+  }
   write(join(dir, "devnodes"), nodes.join("\n") + "\n");
   write(join(dir, "sockets"), (s.sockets ?? SOCKETS).map((x) => x + "\n").join(""));
   run("gcc", ["-O2", "-o", join(dir, "mksock"), join(here, "mksock.c")]);

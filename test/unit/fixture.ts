@@ -68,6 +68,8 @@ export function facts(gpus: GpuFact[], o: Partial<DriverFacts> = {}): DriverFact
       ...gpus.flatMap((g) => g.migs.flatMap((m) => [`capabilities/gpu${g.minor}/mig/gi${m.gi}/access`, `capabilities/gpu${g.minor}/mig/gi${m.gi}/ci${m.ci}/access`])),
     ],
     params: "ResmanDebugLevel: 4294967295\nModifyDeviceFiles: 1\n",
+    graphics: [],
+    drm: [],
     ...o,
   };
 }

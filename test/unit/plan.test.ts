@@ -86,6 +86,50 @@ describe("plan", () => {
     expect(s).toContain(`link /usr/lib/i386-linux-gnu/libcuda.so.1 -> libcuda.so.${V}`);
   });
 
+  describe("graphics", () => {
+    const BUS = "00000000:18:00.0";
+    const GFX = facts([gpu(0), gpu(1, { busId: "00000000:3b:00.0" })], {
+      drm: [
+        {
+          busId: BUS,
+          nodes: [{ path: "/dev/dri/card1", major: 226, minor: 1 }, { path: "/dev/dri/renderD128", major: 226, minor: 128 }],
+          // The card0 link names a node that is not this GPU's: it is not made.
+          links: [{ path: "/dev/dri/by-path/pci-0000:18:00.0-card", target: "../card1" }, { path: "/dev/dri/by-path/pci-0000:18:00.0-render", target: "../renderD128" }, { path: "/dev/dri/by-path/pci-0000:02:00.0-card", target: "../card0" }],
+        },
+        { busId: "00000000:3b:00.0", nodes: [{ path: "/dev/dri/card2", major: 226, minor: 2 }], links: [] },
+      ],
+      graphics: [
+        { path: "/usr/share/glvnd/egl_vendor.d/10_nvidia.json", resolved: "/usr/share/glvnd/egl_vendor.d/10_nvidia.json" },
+        { path: "/usr/share/vulkan/icd.d/nvidia_icd.json", resolved: "/usr/share/vulkan/icd.d/nvidia_icd.json" },
+        { path: "/etc/OpenCL/vendors/nvidia.icd", resolved: "/etc/OpenCL/vendors/nvidia.icd" },
+        { path: `${L}/nvidia/xorg/libglxserver_nvidia.so.${V}`, resolved: `${L}/nvidia/xorg/libglxserver_nvidia.so.${V}` },
+        // A module of another driver version is not this driver's.
+        { path: "/usr/lib/xorg/modules/extensions/libglxserver_nvidia.so.470.1", resolved: "/usr/lib/xorg/modules/extensions/libglxserver_nvidia.so.470.1" },
+      ],
+    });
+
+    test("a whole GPU's DRM nodes (allowed by the cgroup) and its by-path links; the files at the toolkit's container paths; the Xorg module where the host has it", () => {
+      const p = plan({ devices: ["0"], caps: ["graphics"] }, GFX);
+      const s = summary(p);
+      expect(s).toContain("device /dev/dri/card1 ro,nosuid,noexec");
+      expect(s).toContain("device /dev/dri/renderD128 ro,nosuid,noexec");
+      expect(s.some((l) => l.includes("card2"))).toBe(false);
+      expect(s.filter((l) => l.startsWith("link /dev/dri"))).toEqual(["link /dev/dri/by-path/pci-0000:18:00.0-card -> ../card1", "link /dev/dri/by-path/pci-0000:18:00.0-render -> ../renderD128"]);
+      expect(p.cgroup.rules).toContain("c 226:1 rw");
+      expect(s).toContain("file /usr/share/glvnd/egl_vendor.d/10_nvidia.json -> /usr/share/glvnd/egl_vendor.d/10_nvidia.json ro,nosuid,nodev");
+      // Vulkan and OpenCL under /etc in the container, wherever the host keeps them.
+      expect(s).toContain("file /usr/share/vulkan/icd.d/nvidia_icd.json -> /etc/vulkan/icd.d/nvidia_icd.json ro,nosuid,nodev");
+      expect(s).toContain("file /etc/OpenCL/vendors/nvidia.icd -> /etc/OpenCL/vendors/nvidia.icd ro,nosuid,nodev");
+      expect(s).toContain(`link ${L}/nvidia/xorg/libglxserver_nvidia.so -> libglxserver_nvidia.so.${V}`);
+      expect(s.some((l) => l.includes("470.1"))).toBe(false);
+    });
+
+    test("without graphics or display: none of it", () => {
+      const s = summary(plan({ devices: ["0"], caps: ["compute", "utility"] }, GFX));
+      expect(s.some((l) => l.includes("/dev/dri") || l.includes("vulkan") || l.includes("xorg"))).toBe(false);
+    });
+  });
+
   test("video: libnvidia-opticalflow.so", () => {
     expect(summary(plan({ devices: ["0"], caps: ["video"] }))).toContain(`link ${L}/libnvidia-opticalflow.so -> libnvidia-opticalflow.so.1`);
   });
