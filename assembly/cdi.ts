@@ -1,7 +1,7 @@
 // CDI: specs generated from the driver, the runtime's in-memory edits (jit-cdi), and the edits
 // of named devices merged from specs on disk. All built from the same plan as the hook's.
 import {
-  BindOp, Capability, CdiDevice, CdiDeviceNode, CdiEdits, CdiHook, CdiInput, CdiMount, CdiRequest, CdiSpec, CdiSpecFile, Code, DeviceOp, Failure,
+  BindOp, Capability, CdiDevice, CdiOptions, GenerateMode, NodeFact, PathFact, CdiDeviceNode, CdiEdits, CdiHook, CdiInput, CdiMount, CdiRequest, CdiSpec, CdiSpecFile, Code, DeviceOp, Failure,
   Feature, FeatureInput, GpuFact, Injection, LdcacheOp, MountFlag, NameStrategy, Op, Outcome, PlanInput, SymlinkOp, TmpfsOp, ok,
 } from "../build/out/gen/types";
 import { select } from "./devices";
@@ -9,8 +9,8 @@ import { fail, failed, failure } from "./outcome";
 import { binaries, Builder, Driver, firmware, ipcs, Layout, libraries, migKeys, planWith } from "./plan";
 import { drmNodes, graphicsFiles } from "./graphics";
 import { isQualified } from "./request";
-import { basename, dirname, under } from "./text";
-import { CAPS_DIR, CTL, CUFILE, fileFlags, MODESET, MOUNT_OPTION, UDEV, UVM, UVM_TOOLS } from "./vocabulary";
+import { basename, dirname, parseUint, under } from "./text";
+import { CAPS_DIR, CTL, CUFILE, fileFlags, IMEX_DIR, MODESET, MOUNT_OPTION, UDEV, UVM, UVM_TOOLS } from "./vocabulary";
 
 /** Hooks nvct writes carry this environment and no other: an image's LD_PRELOAD never reaches them. */
 export const HOOK_ENV: string[] = ["NVIDIA_CTK_DEBUG=false"];
@@ -199,6 +199,9 @@ export function minimumVersion(s: CdiSpec): string {
  */
 export function cdispec(input: CdiInput): Outcome<CdiSpec> {
   const o = input.options;
+  if (o.mode == GenerateMode.Management) return managementSpec(input);
+  if (o.mode == GenerateMode.Imex) return imexSpec(input);
+  if (o.mode != GenerateMode.Nvml) return featureSpec(input);
   const d = new Driver(input.driver);
   const inv = input.driver.inventory;
   const spec = new CdiSpec();
@@ -289,6 +292,110 @@ export function cdispec(input: CdiInput): Outcome<CdiSpec> {
   spec.edits.env = ["NVIDIA_CTK_LIBCUDA_DIR=" + dirs.join(":"), "NVIDIA_VISIBLE_DEVICES=void"];
   spec.version = minimumVersion(spec);
   return ok<CdiSpec>(spec);
+}
+
+/** A spec of one device `all` (the modes that name no devices of their own), env NVIDIA_VISIBLE_DEVICES=void. */
+function singleDeviceSpec(o: CdiOptions, edits: CdiEdits, common: CdiEdits): CdiSpec {
+  const spec = new CdiSpec();
+  spec.kind = o.vendor + "/" + o.class;
+  const all = new CdiDevice();
+  all.name = "all";
+  all.edits = edits;
+  spec.devices.push(all);
+  spec.edits = common;
+  spec.edits.env.push("NVIDIA_VISIBLE_DEVICES=void");
+  spec.version = minimumVersion(spec);
+  return spec;
+}
+
+/**
+ * management: one device `all` with every NVIDIA node the host has (GPUs, control nodes, MIG
+ * capabilities, IMEX channels; not GDS's, NVSwitch's or NVLink's), for monitoring tools; the
+ * driver's libraries, binaries, firmware and IPC, its hooks but disable-device-node-modification.
+ */
+function managementSpec(input: CdiInput): Outcome<CdiSpec> {
+  const o = input.options;
+  const d = new Driver(input.driver);
+  const edits = new CdiEdits();
+  const paths = d.nodes.keys();
+  paths.sort();
+  for (let i = 0; i < paths.length; i++) {
+    const p = paths[i];
+    const name = basename(p);
+    const wanted = (p.startsWith("/dev/nvidia") && dirname(p) == "/dev") || p.startsWith(CAPS_DIR + "/nvidia-cap") || p.startsWith(IMEX_DIR + "/channel");
+    if (!wanted || name.startsWith("nvidia-fs") || name.startsWith("nvidia-nvswitch") || name.startsWith("nvidia-nvlink")) continue;
+    edits.deviceNodes.push(node(p, d.node(p)!.path));
+  }
+  if (edits.deviceNodes.length == 0) return fail<CdiSpec>(Code.DeviceMissing, "no NVIDIA device nodes found");
+  const choice = new HookChoice(o.enabledHooks, o.disabledHooks.concat(["disable-device-node-modification"]));
+  if (choice.on("chmod")) {
+    const dirs = new Array<string>();
+    for (let i = 0; i < edits.deviceNodes.length; i++) {
+      const dir = dirname(edits.deviceNodes[i].path);
+      if (dir != "/dev" && !dirs.includes(dir)) dirs.push(dir);
+    }
+    const args = ["chmod", "--mode", "755"];
+    for (let i = 0; i < dirs.length; i++) args.push("--path=" + dirs[i]);
+    if (dirs.length > 0) edits.hooks.push(hook(o.hookPath, args));
+  }
+  const b = new Builder();
+  const layout = new Layout(hostLibDir(d, 64, "/usr/lib/x86_64-linux-gnu"), hostLibDir(d, 32, "/usr/lib/i386-linux-gnu"));
+  const every: Capability[] = [Capability.Compat32, Capability.Compute, Capability.Ngx, Capability.Utility, Capability.Video, Capability.Graphics];
+  libraries(d, b, every, layout, false);
+  binaries(d, b, every);
+  firmware(d, b);
+  ipcs(d, b, every, new Injection());
+  const ops = b.binds.concat(b.links);
+  const cache = new LdcacheOp();
+  cache.entries = b.cache;
+  ops.push(Op.ldcache(cache));
+  return ok<CdiSpec>(singleDeviceSpec(o, edits, editsOf(ops, o.hookPath, o.ldconfigPath, input.driver.inventory.driver, choice)));
+}
+
+/** imex: a device per IMEX channel named by its number (`all`: every channel the host has), and `all`. */
+function imexSpec(input: CdiInput): Outcome<CdiSpec> {
+  const o = input.options;
+  const d = new Driver(input.driver);
+  const spec = new CdiSpec();
+  spec.kind = o.vendor + "/" + o.class;
+  const ids = o.deviceIds.length > 0 ? o.deviceIds : ["all"];
+  const channels = new Array<string>();
+  if (ids.includes("all")) {
+    const paths = d.nodes.keys();
+    for (let i = 0; i < paths.length; i++) if (paths[i].startsWith(IMEX_DIR + "/channel")) channels.push(paths[i].substring(IMEX_DIR.length + 8));
+    // By number, as the channels are.
+    channels.sort((a: string, b: string): i32 => <i32>(parseUint(a) - parseUint(b)));
+  } else {
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i].startsWith("channel") ? ids[i].substring(7) : ids[i];
+      const n = parseUint(id);
+      if (n < 0 || n > 1048575) return fail<CdiSpec>(Code.BadImexChannel, "invalid channel ID `" + ids[i] + "`: must be a number in the range [0, 1048575]");
+      if (d.node(IMEX_DIR + "/channel" + id) === null) return fail<CdiSpec>(Code.DeviceMissing, "IMEX channel " + id + " not found at " + d.host(IMEX_DIR + "/channel" + id));
+      if (!channels.includes(id)) channels.push(id);
+    }
+  }
+  const all = new CdiDevice();
+  all.name = "all";
+  for (let i = 0; i < channels.length; i++) {
+    const p = IMEX_DIR + "/channel" + channels[i];
+    const dev = new CdiDevice();
+    dev.name = channels[i];
+    dev.edits.deviceNodes.push(node(p, d.host(p)));
+    spec.devices.push(dev);
+    all.edits.deviceNodes.push(node(p, d.host(p)));
+  }
+  if (!o.noAllDevice && channels.length > 0) spec.devices.push(all);
+  spec.edits.env = ["NVIDIA_VISIBLE_DEVICES=void"];
+  spec.version = minimumVersion(spec);
+  return ok<CdiSpec>(spec);
+}
+
+/** gds, mofed, nvswitch, gdrcopy: one device `all` with the feature's nodes (and GDS's files). */
+function featureSpec(input: CdiInput): Outcome<CdiSpec> {
+  const o = input.options;
+  const f = o.mode == GenerateMode.Gds ? Feature.Gds : o.mode == GenerateMode.Mofed ? Feature.Mofed : o.mode == GenerateMode.Nvswitch ? Feature.Nvswitch : Feature.Gdrcopy;
+  const e = featureEdits([f], input.driver.root, input.driver.devRoot, input.driver.nodes, input.driver.files);
+  return ok<CdiSpec>(singleDeviceSpec(o, e, new CdiEdits()));
 }
 
 /**
@@ -415,17 +522,22 @@ export function cdiedits(r: CdiRequest): Outcome<CdiEdits> {
  * nodes are missing brings nothing.
  */
 export function featureedits(input: FeatureInput): Outcome<CdiEdits> {
+  return ok<CdiEdits>(featureEdits(input.features, input.root, input.devRoot, input.nodes, input.files));
+}
+
+/** The nodes (and GDS's files) of features, from the host's nodes under a dev root and its files under a root. */
+function featureEdits(features: Feature[], root: string, devRootIn: string, nodes: NodeFact[], files: PathFact[]): CdiEdits {
   const e = new CdiEdits();
-  let d = input.devRoot;
+  let d = devRootIn;
   while (d.length > 1 && d.endsWith("/")) d = d.substring(0, d.length - 1);
   const devRoot = d == "/" ? "" : d;
   const paths = new Array<string>();
-  for (let i = 0; i < input.nodes.length; i++) {
-    const p = input.nodes[i].path;
+  for (let i = 0; i < nodes.length; i++) {
+    const p = nodes[i].path;
     paths.push(devRoot.length > 0 && p.startsWith(devRoot + "/") ? p.substring(devRoot.length) : p);
   }
-  for (let f = 0; f < input.features.length; f++) {
-    const feature = input.features[f];
+  for (let f = 0; f < features.length; f++) {
+    const feature = features[f];
     const found = new Array<i32>();
     for (let i = 0; i < paths.length; i++) {
       const p = paths[i];
@@ -436,18 +548,18 @@ export function featureedits(input: FeatureInput): Outcome<CdiEdits> {
       else if (feature == Feature.Gdrcopy) hit = p == "/dev/gdrdrv";
       if (hit) found.push(i);
     }
-    for (let k = 0; k < found.length; k++) e.deviceNodes.push(node(paths[found[k]], input.nodes[found[k]].path));
+    for (let k = 0; k < found.length; k++) e.deviceNodes.push(node(paths[found[k]], nodes[found[k]].path));
     if (feature == Feature.Gds && found.length > 0) {
-      for (let i = 0; i < input.files.length; i++) {
-        const fp = input.files[i];
+      for (let i = 0; i < files.length; i++) {
+        const fp = files[i];
         if (fp.path != CUFILE && fp.path != UDEV) continue;
         const m = new CdiMount();
-        m.hostPath = under(input.root, fp.resolved);
+        m.hostPath = under(root, fp.resolved);
         m.containerPath = fp.path;
         m.options = mountOptions(fileFlags());
         e.mounts.push(m);
       }
     }
   }
-  return ok<CdiEdits>(e);
+  return e;
 }

@@ -10,10 +10,10 @@ import { BIN, inFakeHost, scene } from "./setup";
 
 const CTK = join(BIN, "nvidia-ctk");
 const HOOK = join(BIN, "nvidia-cdi-hook");
-const S = scene("ctk", { mig: MIG_ON_ONE });
+const S = scene("ctk", { mig: MIG_ON_ONE, rich: { ...MIG_ON_ONE, imexChannels: 3, gds: true, features: true } });
 
-function generate(args: string[], driverRoot = false) {
-  const r = inFakeHost(S.driver(), [CTK, "cdi", "generate", ...args], { driverRoot });
+function generate(args: string[], driverRoot = false, fake = "mig") {
+  const r = inFakeHost(S.driver(fake), [CTK, "cdi", "generate", ...args], { driverRoot });
   return { ...r, spec: r.status === 0 && args.includes("json") ? JSON.parse(r.stdout) : null };
 }
 
@@ -62,7 +62,7 @@ describe("nvidia-ctk cdi generate", () => {
     expect(r.spec.containerEdits.hooks.map((h: any) => h.args[1])).toEqual(["create-symlinks", "update-ldcache", "disable-device-node-modification"]);
     expect(r.spec.containerEdits.hooks[1].args.slice(2, 4)).toEqual(["--ldconfig-path", "/sbin/ldconfig.real"]);
     const none = generate(["--format", "json", "--disable-hook", "all"]);
-    expect(none.spec.containerEdits.hooks).toEqual([]);
+    expect(none.spec.containerEdits.hooks).toBeUndefined();
   });
 
   test("a driver root: host paths under it, container paths without it", () => {
@@ -81,6 +81,52 @@ describe("nvidia-ctk cdi generate", () => {
     expect(validate(Bun.YAML.parse(readFileSync(out, "utf8")), "cdi/schema.json")).toEqual([]);
     const l = inFakeHost(S.driver(), [CTK, "cdi", "list", "--spec-dir", dir]);
     expect(l.stdout).toBe(["0", "0:0", "0:1", "1", "all"].map((n) => `nvidia.com/gpu=${n}\n`).join(""));
+  });
+
+  test("--mode management: one device `all` with every NVIDIA node but GDS's and NVSwitch's, the driver's files, no device-node hook", () => {
+    const r = generate(["--format", "json", "--mode", "management"], false, "rich");
+    expect(r.stderr).toBe("");
+    expect(validate(r.spec, "cdi/schema.json")).toEqual([]);
+    expect(r.spec.kind).toBe("nvidia.com/gpu");
+    expect(r.spec.devices.map((d: any) => d.name)).toEqual(["all"]);
+    const nodes = r.spec.devices[0].containerEdits.deviceNodes.map((n: any) => n.path);
+    expect(nodes).toContain("/dev/nvidia0");
+    expect(nodes).toContain("/dev/nvidiactl");
+    expect(nodes).toContain("/dev/nvidia-modeset");
+    expect(nodes).toContain("/dev/nvidia-caps/nvidia-cap1");
+    expect(nodes).toContain("/dev/nvidia-caps-imex-channels/channel2");
+    expect(nodes.some((n: string) => n.includes("nvidia-fs") || n.includes("nvswitch") || n.includes("gdrdrv"))).toBe(false);
+    const common = r.spec.containerEdits;
+    expect(common.hooks.map((h: any) => h.args[1])).toEqual(["create-symlinks", "enable-cuda-compat", "update-ldcache"]);
+    expect(common.mounts.map((m: any) => m.containerPath)).toContain("/usr/bin/nvidia-smi");
+    expect(common.env).toEqual(["NVIDIA_VISIBLE_DEVICES=void"]);
+  });
+
+  test("--mode imex: a device per channel and all; --device-id channel1; a channel the host lacks named", () => {
+    const r = generate(["--format", "json", "--mode", "imex", "--class", "imex-channel"], false, "rich");
+    expect(validate(r.spec, "cdi/schema.json")).toEqual([]);
+    expect(r.spec.kind).toBe("nvidia.com/imex-channel");
+    expect(r.spec.devices.map((d: any) => d.name)).toEqual(["0", "1", "2", "all"]);
+    expect(r.spec.devices[1].containerEdits.deviceNodes).toEqual([{ path: "/dev/nvidia-caps-imex-channels/channel1" }]);
+    expect(r.spec.containerEdits).toEqual({ env: ["NVIDIA_VISIBLE_DEVICES=void"] });
+    const one = generate(["--format", "json", "--mode", "imex", "--device-id", "channel1"], false, "rich");
+    expect(one.spec.devices.map((d: any) => d.name)).toEqual(["1", "all"]);
+    const missing = generate(["--format", "json", "--mode", "imex", "--device-id", "7"], false, "rich");
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(logrus("error", "IMEX channel 7 not found at /dev/nvidia-caps-imex-channels/channel7"));
+  });
+
+  test("--mode gds, mofed, nvswitch, gdrcopy: one device `all` with the feature's nodes (GDS: and its files)", () => {
+    const nodesOf = (mode: string) => generate(["--format", "json", "--mode", mode], false, "rich").spec.devices[0].containerEdits;
+    const gds = nodesOf("gds");
+    expect(gds.deviceNodes.map((n: any) => n.path)).toEqual(["/dev/nvidia-fs0", "/dev/nvidia-fs1"]);
+    expect(gds.mounts.map((m: any) => m.containerPath)).toEqual(["/etc/cufile.json", "/run/udev"]);
+    expect(nodesOf("mofed").deviceNodes.map((n: any) => n.path)).toEqual(["/dev/infiniband/rdma_cm", "/dev/infiniband/uverbs0"]);
+    expect(nodesOf("nvswitch").deviceNodes.map((n: any) => n.path)).toEqual(["/dev/nvidia-nvswitch0", "/dev/nvidia-nvswitchctl"]);
+    expect(nodesOf("gdrcopy").deviceNodes.map((n: any) => n.path)).toEqual(["/dev/gdrdrv"]);
+    const r = generate(["--format", "json", "--mode", "gds"], false, "rich");
+    expect(validate(r.spec, "cdi/schema.json")).toEqual([]);
+    expect(r.spec.devices.map((d: any) => d.name)).toEqual(["all"]);
   });
 
   const bad: [string, string[], string][] = [

@@ -21,16 +21,17 @@ export interface FileEdits {
 
 const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
-function editsOut(e: CdiEdits, full: boolean): FileEdits {
+/** Edits as a file holds them: empty lists left out, as the reference writes them (omitempty). */
+function editsOut(e: CdiEdits): FileEdits {
   const out: FileEdits = {};
   if (e.env.length) out.env = e.env;
-  if (e.deviceNodes.length || full) {
+  if (e.deviceNodes.length) {
     out.deviceNodes = e.deviceNodes.map((n) =>
       defined({ path: n.path, hostPath: n.hostPath, type: n.kind, major: n.major, minor: n.minor, fileMode: n.fileMode, permissions: n.permissions, uid: n.uid, gid: n.gid }),
     );
   }
-  if (e.mounts.length || full) out.mounts = e.mounts.map((m) => defined({ hostPath: m.hostPath, containerPath: m.containerPath, type: m.kind, options: m.options }));
-  if (e.hooks.length || full) out.hooks = e.hooks.map((h) => defined({ hookName: h.hookName, path: h.path, args: h.args, env: h.env, timeout: h.timeout }));
+  if (e.mounts.length) out.mounts = e.mounts.map((m) => defined({ hostPath: m.hostPath, containerPath: m.containerPath, type: m.kind, options: m.options }));
+  if (e.hooks.length) out.hooks = e.hooks.map((h) => defined({ hookName: h.hookName, path: h.path, args: h.args, env: h.env, timeout: h.timeout }));
   if (e.additionalGids.length) out.additionalGids = e.additionalGids;
   return out;
 }
@@ -40,14 +41,14 @@ export function toFile(s: CdiSpec): CdiFile {
   return {
     cdiVersion: s.version,
     kind: s.kind,
-    devices: s.devices.map((d) => ({ name: d.name, containerEdits: editsOut(d.edits, false) })),
-    containerEdits: editsOut(s.edits, true),
+    devices: s.devices.map((d) => ({ name: d.name, containerEdits: editsOut(d.edits) })),
+    containerEdits: editsOut(s.edits),
   };
 }
 
 /** Merged edits as a file's containerEdits (for the runtime's log and tests). */
 export function editsToFile(e: CdiEdits): FileEdits {
-  return editsOut(e, false);
+  return editsOut(e);
 }
 
 class ShapeError extends Error {}

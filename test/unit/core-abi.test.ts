@@ -20,7 +20,7 @@ const POLICY = { acceptEnvvarUnprivileged: true, acceptVolumeMounts: true, disab
 const SPEC = (env: string[]) => ({ env, mounts: [{ destination: "/var/run/nvidia-container-devices/imex/1", source: "/dev/null" }], privileged: true, annotations: [{ key: "a", value: "ünïcödé" }] });
 const MIG = facts([gpu(0, { migEnabled: true, migs: [{ index: 0, gi: 1, ci: 0, uuid: "MIG-a" }] }), gpu(1, { minor: 3 })]);
 const OPTS = { devices: ["all"], migConfig: "all", migMonitor: "", imex: ["1"], libraries: true, compat32: true, binaries: true, ipcs: true, firmware: true, noPersistenced: false, noFabricmanager: true, mpsPipeDir: "" };
-const CDI_OPTS = { vendor: "nvidia.com", class: "gpu", strategies: ["index", "uuid", "type-index"], hookPath: "/usr/bin/nvidia-cdi-hook", ldconfigPath: "", enabledHooks: ["chmod"], disabledHooks: [], noAllDevice: false, deviceIds: [] };
+const CDI_OPTS = { mode: "nvml", vendor: "nvidia.com", class: "gpu", strategies: ["index", "uuid", "type-index"], hookPath: "/usr/bin/nvidia-cdi-hook", ldconfigPath: "", enabledHooks: ["chmod"], disabledHooks: [], noAllDevice: false, deviceIds: [] };
 const SPEC_FILE = {
   file: "/etc/cdi/x.yaml",
   spec: {

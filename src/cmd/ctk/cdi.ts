@@ -2,13 +2,14 @@
 import { readFileSync } from "node:fs";
 import { writeAtomic } from "../../atomic";
 import { toFile, type CdiFile, type FileEdits } from "../../cdi/spec";
-import type { NameStrategy } from "../../core";
+import type { GenerateMode, NameStrategy } from "../../core";
 import { NvctError } from "../../errors";
 import { noOperands, type Command } from "../runner";
 
 const NAME = /^[a-z0-9][a-z0-9.-]*$/;
 const MODES = ["auto", "nvml", "csv", "wsl", "management", "imex", "gds", "mofed", "nvswitch", "gdrcopy"];
-const SUPPORTED_MODES = ["auto", "nvml"];
+/** The modes nvct writes; auto is nvml here (csv on Tegra and wsl under WSL are not written yet). */
+const SUPPORTED_MODES = ["auto", "nvml", "management", "imex", "gds", "mofed", "nvswitch", "gdrcopy"];
 const HOOK_NAMES = ["create-symlinks", "enable-cuda-compat", "update-ldcache", "disable-device-node-modification", "update-application-profile", "chmod", "all"];
 
 const lists = (v: string[] | undefined) => (v ?? []).flatMap((x) => x.split(",")).map((x) => x.trim()).filter(Boolean);
@@ -19,7 +20,7 @@ const GENERATE: Command = {
   args: {
     output: { type: "string", description: "Write the spec to this file (atomically) instead of stdout" },
     format: { type: "string", description: "yaml | json (default: from the output's extension, else yaml)" },
-    mode: { type: "string", alias: "discovery-mode", description: `auto | nvml (${MODES.filter((m) => !SUPPORTED_MODES.includes(m)).join(", ")}: not yet in nvct)` },
+    mode: { type: "string", alias: "discovery-mode", description: `${SUPPORTED_MODES.join(" | ")} (${MODES.filter((m) => !SUPPORTED_MODES.includes(m)).join(", ")}: not yet in nvct)` },
     "device-name-strategy": { type: "string", description: "index | uuid | type-index (repeatable; default index and uuid)" },
     "driver-root": { type: "string", description: "The driver's root (default /)" },
     "dev-root": { type: "string", description: "Where the device nodes are (default /)" },
@@ -43,7 +44,7 @@ const GENERATE: Command = {
     noOperands(a);
     const mode = a.mode ?? c.env.NVIDIA_CTK_CDI_GENERATE_MODE ?? "auto";
     if (!MODES.includes(mode)) throw new NvctError("usage", `invalid --mode \`${mode}\`: want ${MODES.join(", ")}`);
-    if (!SUPPORTED_MODES.includes(mode)) throw new NvctError("usage", `unsupported --mode \`${mode}\`: nvct generates auto and nvml specs`);
+    if (!SUPPORTED_MODES.includes(mode)) throw new NvctError("usage", `unsupported --mode \`${mode}\`: nvct generates ${SUPPORTED_MODES.join(", ")} specs`);
     const strategies = lists(a["device-name-strategy"]);
     for (const s of strategies) if (!["index", "uuid", "type-index"].includes(s)) throw new NvctError("usage", `invalid --device-name-strategy \`${s}\`: want index, uuid or type-index`);
     const output: string | undefined = a.output ?? c.env.NVIDIA_CTK_CDI_OUTPUT_FILE_PATH;
@@ -62,6 +63,7 @@ const GENERATE: Command = {
     for (const h of [...enabled, ...disabled]) if (!HOOK_NAMES.includes(h)) throw new NvctError("usage", `invalid hook \`${h}\`: want ${HOOK_NAMES.join(", ")}`);
     const { generateSpec } = await import("../../engine/cdi");
     const spec = generateSpec({ root: a["driver-root"] ?? c.env.NVIDIA_CTK_DRIVER_ROOT ?? "/" }, a["dev-root"] ?? a["driver-root"] ?? "/", {
+      mode: (mode === "auto" ? "nvml" : mode) as GenerateMode,
       vendor,
       class: klass,
       strategies: (strategies.length ? strategies : ["index", "uuid"]) as NameStrategy[],
