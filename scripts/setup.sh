@@ -13,6 +13,7 @@ command -v unshare >/dev/null || need+=(util-linux)
 command -v dockerd >/dev/null || need+=(docker.io)   # the `docker run --gpus` end-to-end test
 command -v podman >/dev/null || need+=(podman)      # the podman CDI end-to-end test
 command -v rpmbuild >/dev/null || need+=(rpm)       # npm run package's .rpm (dpkg-deb is dpkg's)
+command -v systemd-analyze >/dev/null || need+=(systemd)  # the package test checks the units
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   # Twice: a mirror's hiccup should not cost a CI run.

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { CONFIG, HARD_LINKED, HOOKS_JSON, REFRESH_ENV, REPLACED, UDEV_RULE, UNITS } from "../../build/package";
+import { CONFIG, HARD_LINKED, HOOKS_JSON, packageVersion, REFRESH_ENV, REPLACED, UDEV_RULE, UNITS } from "../../build/package";
 import { THREE_MIXED } from "../fake/driver";
 import { buildReferenceDebs, REFERENCE_CONFIG, REFERENCE_PACKAGES } from "../fake/reference";
 import { FAKEHOST, NVCT, scene, TOP } from "../setup";
@@ -78,6 +78,13 @@ describe("npm run package", () => {
     for (const t of TOOL_NAMES) expect(contents).toContain(HARD_LINKED.includes(t) ? `./usr/bin/${t} link to ./usr/bin/nvct` : `./usr/bin/${t} -> nvct`);
     // The binary once: every other tool is a link.
     expect(contents.match(/^-.* \.\/usr\/bin\//gm)?.length).toBe(1);
+  });
+
+  test("versions: a semver prerelease sorts before its release (`~`), in dpkg and rpm alike", () => {
+    expect(packageVersion("0.2.0")).toBe("0.2.0");
+    expect(packageVersion("0.2.0-rc.1")).toBe("0.2.0~rc.1");
+    expect(packageVersion("0.2.0+upgrade")).toBe("0.2.0+upgrade");
+    expect(spawnSync("dpkg", ["--compare-versions", "0.2.0~rc.1", "lt", "0.2.0"]).status).toBe(0);
   });
 
   test("the .deb declares the reference's packages replaced, and what it provides", () => {
