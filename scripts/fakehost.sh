@@ -3,24 +3,35 @@
 # test/fake/driver.ts is laid over the machine's real default paths, so nvct's code runs
 # unchanged against them. Everything is mounted inside the namespace and vanishes with it.
 #
-#   fakehost.sh [--driver-root] DIR -- COMMAND [ARG...]
+#   fakehost.sh [--driver-root] [--writable] DIR -- COMMAND [ARG...]
 #
 # Default: the driver's libraries, binaries and firmware appear in /usr/lib and /usr/bin (an
 # overlay), /etc/ld.so.cache is regenerated to include them. --driver-root: the driver stays
 # under /run/nvidia/driver, as GPU operators lay it out, and the host's files are untouched.
 # Both: /dev gains the driver's nodes (and links), /proc/driver and /proc/devices show the fake
 # driver, and a graphics host's PCI devices show their DRM nodes in /sys/bus/pci/devices.
+# --writable: /usr, /etc and /var are writable overlays whose changes stay in the namespace's
+# scratch tmpfs, so that a package installed there (files, dpkg's database) vanishes with it;
+# a mount under /usr, /etc or /var on the machine is not seen through them. The overlays' upper
+# directories, where every change is, are $FAKEHOST_UPPER/{etc,usr,var}-up.
 set -euo pipefail
 mode=host
-if [ "${1:-}" = "--driver-root" ]; then mode=root; shift; fi
-dir=$(realpath "${1:?usage: fakehost.sh [--driver-root] DIR -- COMMAND...}")
+writable=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --driver-root) mode=root; shift ;;
+    --writable) writable=1; shift ;;
+    *) break ;;
+  esac
+done
+dir=$(realpath "${1:?usage: fakehost.sh [--driver-root] [--writable] DIR -- COMMAND...}")
 shift
 [ "${1:-}" = "--" ] && shift
 [ $# -gt 0 ] || { echo "fakehost.sh: no command" >&2; exit 2; }
 [ -f "$dir/devnodes" ] || { echo "fakehost.sh: $dir is not a fake driver (no devnodes)" >&2; exit 2; }
 
 exec unshare --mount --propagation private -- /bin/bash -euo pipefail -c '
-mode=$1 dir=$2; shift 2
+mode=$1 writable=$2 dir=$3; shift 3
 # The scratch tmpfs is mounted on a directory inside the fake driver: nothing is made on the host.
 scratch="$dir/.scratch"
 mkdir -p "$scratch"
@@ -61,13 +72,26 @@ if [ -f "$dir/run-dirs" ]; then
   while read -r d; do [ -n "$d" ] && mkdir -p "/run/$d"; done < "$dir/run-dirs"
 fi
 # Host files a feature brings (/etc/cufile.json): laid over /etc, before the ld cache is.
-if [ -d "$dir/host-etc" ]; then
-  mount -t overlay nvct-etc -o "lowerdir=$dir/host-etc:/etc" /etc
+etc=/etc
+[ -d "$dir/host-etc" ] && etc="$dir/host-etc:/etc"
+if [ "$writable" = 1 ]; then
+  usr=/usr
+  [ "$mode" = host ] && usr="$dir/root/usr:/usr"
+  for d in etc usr var; do mkdir -p "$scratch/$d-up" "$scratch/$d-work"; done
+  mount -t overlay nvct-etc -o "lowerdir=$etc,upperdir=$scratch/etc-up,workdir=$scratch/etc-work" /etc
+  mount -t overlay nvct-usr -o "lowerdir=$usr,upperdir=$scratch/usr-up,workdir=$scratch/usr-work" /usr
+  mount -t overlay nvct-var -o "lowerdir=/var,upperdir=$scratch/var-up,workdir=$scratch/var-work" /var
+  # What changed on the machine, for the command to inspect: $FAKEHOST_UPPER/{etc,usr,var}-up.
+  export FAKEHOST_UPPER="$scratch"
+elif [ "$etc" != /etc ]; then
+  mount -t overlay nvct-etc -o "lowerdir=$etc" /etc
 fi
 if [ "$mode" = host ]; then
-  mount -t overlay nvct-lib -o "lowerdir=$dir/root/usr/lib:/usr/lib" /usr/lib
-  mount -t overlay nvct-bin -o "lowerdir=$dir/root/usr/bin:/usr/bin" /usr/bin
-  if [ -d "$dir/root/usr/share" ]; then mount -t overlay nvct-share -o "lowerdir=$dir/root/usr/share:/usr/share" /usr/share; fi
+  if [ "$writable" = 0 ]; then
+    mount -t overlay nvct-lib -o "lowerdir=$dir/root/usr/lib:/usr/lib" /usr/lib
+    mount -t overlay nvct-bin -o "lowerdir=$dir/root/usr/bin:/usr/bin" /usr/bin
+    if [ -d "$dir/root/usr/share" ]; then mount -t overlay nvct-share -o "lowerdir=$dir/root/usr/share:/usr/share" /usr/share; fi
+  fi
   ldconfig -X -C "$scratch/ld.so.cache" /usr/lib/i386-linux-gnu 2>/dev/null
   mount --bind "$scratch/ld.so.cache" /etc/ld.so.cache
 else
@@ -77,4 +101,4 @@ fi
 umount -l "$scratch/hostdev"
 cd "$OLDPWD"
 exec "$@"
-' fakehost "$mode" "$dir" "$@"
+' fakehost "$mode" "$writable" "$dir" "$@"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Everything nvct's build, demo and tests need on a fresh Debian machine, as root: the Debian
 # packages (runc and busybox for containers, gcc for the fake driver, docker.io and podman for
-# their tests) when missing, then the npm
+# their tests, rpm for `npm run package`'s rpmbuild) when missing, then the npm
 # toolchain (bun, AssemblyScript, jco) from package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,8 @@ command -v runc >/dev/null || need+=(runc)
 command -v unshare >/dev/null || need+=(util-linux)
 command -v dockerd >/dev/null || need+=(docker.io)   # the `docker run --gpus` end-to-end test
 command -v podman >/dev/null || need+=(podman)      # the podman CDI end-to-end test
+command -v rpmbuild >/dev/null || need+=(rpm)       # npm run package's .rpm (dpkg-deb is dpkg's)
+command -v systemd-analyze >/dev/null || need+=(systemd)  # the package test checks the units
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   # Twice: a mirror's hiccup should not cost a CI run.
