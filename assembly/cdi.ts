@@ -292,13 +292,12 @@ function envKey(e: string): string {
   return eq < 0 ? e : e.substring(0, eq);
 }
 
-/** Adds edits to merged ones: env by name (later wins), nodes by path, mounts by container path, hooks once. */
-function merge(into: CdiEdits, e: CdiEdits, seen: Set<string>): void {
-  for (let i = 0; i < e.env.length; i++) {
-    const k = envKey(e.env[i]);
-    for (let j = into.env.length - 1; j >= 0; j--) if (envKey(into.env[j]) == k) into.env.splice(j, 1);
-    into.env.push(e.env[i]);
-  }
+/**
+ * Adds edits to merged ones: nodes by path, mounts by container path, hooks once. The env is
+ * collected whole and settled by settleEnv once all edits are in.
+ */
+function merge(into: CdiEdits, e: CdiEdits, seen: Set<string>, gids: Set<u32>): void {
+  for (let i = 0; i < e.env.length; i++) into.env.push(e.env[i]);
   for (let i = 0; i < e.deviceNodes.length; i++) {
     const key = "dev:" + e.deviceNodes[i].path;
     if (seen.has(key)) continue;
@@ -318,7 +317,24 @@ function merge(into: CdiEdits, e: CdiEdits, seen: Set<string>): void {
     seen.add(key);
     into.hooks.push(h);
   }
-  for (let i = 0; i < e.additionalGids.length; i++) if (!into.additionalGids.includes(e.additionalGids[i])) into.additionalGids.push(e.additionalGids[i]);
+  for (let i = 0; i < e.additionalGids.length; i++) {
+    if (gids.has(e.additionalGids[i])) continue;
+    gids.add(e.additionalGids[i]);
+    into.additionalGids.push(e.additionalGids[i]);
+  }
+}
+
+/** The env by name, the later entry winning in the later one's place; one pass, however long. */
+function settleEnv(env: string[]): string[] {
+  const keys = new Set<string>();
+  const kept = new Array<string>();
+  for (let i = env.length - 1; i >= 0; i--) {
+    const k = envKey(env[i]);
+    if (keys.has(k)) continue;
+    keys.add(k);
+    kept.push(env[i]);
+  }
+  return kept.reverse();
 }
 
 const HOOK_NAMES: string[] = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"];
@@ -355,34 +371,35 @@ function checkSpec(f: CdiSpecFile): Failure | null {
 export function cdiedits(r: CdiRequest): Outcome<CdiEdits> {
   const out = new CdiEdits();
   const seen = new Set<string>();
+  const gids = new Set<u32>();
   const used = new Set<i32>();
+  // Every device of every spec by its qualified name, once (a later spec wins).
+  const index = new Map<string, i64>();
+  for (let s = 0; s < r.specs.length; s++) {
+    const spec = r.specs[s].spec;
+    for (let k = 0; k < spec.devices.length; k++) index.set(spec.kind + "=" + spec.devices[k].name, (<i64>s << 32) | <i64>k);
+  }
+  const devicesUsed = new Set<i64>();
   for (let i = 0; i < r.names.length; i++) {
     const name = isQualified(r.names[i]) ? r.names[i] : r.defaultKind + "=" + r.names[i];
     if (!isQualified(name)) return fail<CdiEdits>(Code.BadCdiName, "invalid CDI device name `" + r.names[i] + "`: want vendor.com/class=name");
-    const eq = name.indexOf("=");
-    const kind = name.substring(0, eq);
-    const dev = name.substring(eq + 1);
-    let found = -1;
-    let foundDev = -1;
-    for (let s = 0; s < r.specs.length; s++) {
-      if (r.specs[s].spec.kind != kind) continue;
-      for (let k = 0; k < r.specs[s].spec.devices.length; k++) {
-        if (r.specs[s].spec.devices[k].name == dev) {
-          found = s;
-          foundDev = k;
-        }
-      }
-    }
-    if (found < 0) return fail<CdiEdits>(Code.UnresolvableCdiDevice, "unresolvable CDI device `" + name + "`");
+    if (!index.has(name)) return fail<CdiEdits>(Code.UnresolvableCdiDevice, "unresolvable CDI device `" + name + "`");
+    const at = index.get(name);
+    // A device named twice is applied once.
+    if (devicesUsed.has(at)) continue;
+    devicesUsed.add(at);
+    const found = <i32>(at >> 32);
+    const foundDev = <i32>(at & 0xffffffff);
     const f = r.specs[found];
     if (!used.has(found)) {
       const bad = checkSpec(f);
       if (bad !== null) return failed<CdiEdits>(bad);
       used.add(found);
-      merge(out, f.spec.edits, seen);
+      merge(out, f.spec.edits, seen, gids);
     }
-    merge(out, f.spec.devices[foundDev].edits, seen);
+    merge(out, f.spec.devices[foundDev].edits, seen, gids);
   }
+  out.env = settleEnv(out.env);
   return ok<CdiEdits>(out);
 }
 

@@ -257,11 +257,17 @@ export function request(spec: ContainerSpec, policy: Policy): Outcome<Request> {
 
   if (env.has("NVIDIA_IMEX_CHANNELS")) {
     const chs = items(env.get("NVIDIA_IMEX_CHANNELS"));
-    for (let i = 0; i < chs.length; i++) if (!imex.includes(chs[i])) imex.push(chs[i]);
+    if (chs.length > MAX_DEVICE_IDS) return fail<Request>(Code.TooManyDevices, "too many IMEX channels requested in NVIDIA_IMEX_CHANNELS (" + chs.length.toString() + "; at most " + MAX_DEVICE_IDS.toString() + ")");
+    for (let i = 0; i < chs.length; i++) imex.push(chs[i]);
   }
+  if (imex.length > MAX_DEVICE_IDS) return fail<Request>(Code.TooManyDevices, "too many IMEX channels requested (" + imex.length.toString() + "; at most " + MAX_DEVICE_IDS.toString() + ")");
+  // Each channel once, in the order first asked.
+  const seen = new Set<string>();
   for (let i = 0; i < imex.length; i++) {
     if (!allDigits(imex[i]) && imex[i] != "all") return fail<Request>(Code.BadImexChannel, "invalid IMEX channel `" + imex[i] + "`");
+    if (seen.has(imex[i])) continue;
+    seen.add(imex[i]);
+    r.imex.push(imex[i]);
   }
-  r.imex = imex;
   return ok<Request>(r);
 }
