@@ -339,6 +339,12 @@ function settleEnv(env: string[]): string[] {
 
 const HOOK_NAMES: string[] = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"];
 
+/** A path with a `..` component: in a container's view, it may point above the root. */
+function climbs(p: string): bool {
+  const parts = p.split("/");
+  return parts.includes("..");
+}
+
 function checkSpec(f: CdiSpecFile): Failure | null {
   const all = new Array<CdiEdits>();
   all.push(f.spec.edits);
@@ -350,13 +356,20 @@ function checkSpec(f: CdiSpecFile): Failure | null {
     for (let k = 0; k < all[i].deviceNodes.length; k++) {
       const n = all[i].deviceNodes[k];
       if (!n.path.startsWith("/")) return failure(Code.BadCdiSpec, "CDI spec `" + f.file + "`: device node path `" + n.path + "` is not absolute");
+      if (climbs(n.path)) return failure(Code.BadCdiSpec, "CDI spec `" + f.file + "`: device node path `" + n.path + "` leaves the container's root");
+      if (n.hostPath !== null && !changetype<string>(n.hostPath).startsWith("/")) return failure(Code.BadCdiSpec, "CDI spec `" + f.file + "`: device node host path `" + changetype<string>(n.hostPath) + "` is not absolute");
       if (n.kind !== null) {
         const t = changetype<string>(n.kind);
         if (t != "c" && t != "b" && t != "u" && t != "p") return failure(Code.BadCdiSpec, "CDI spec `" + f.file + "`: device node `" + n.path + "` has invalid type `" + t + "`");
       }
     }
     for (let k = 0; k < all[i].mounts.length; k++) {
-      if (!all[i].mounts[k].containerPath.startsWith("/")) return failure(Code.BadCdiSpec, "CDI spec `" + f.file + "`: mount path `" + all[i].mounts[k].containerPath + "` is not absolute");
+      const m = all[i].mounts[k];
+      if (!m.containerPath.startsWith("/")) return failure(Code.BadCdiSpec, "CDI spec `" + f.file + "`: mount path `" + m.containerPath + "` is not absolute");
+      if (climbs(m.containerPath)) return failure(Code.BadCdiSpec, "CDI spec `" + f.file + "`: mount path `" + m.containerPath + "` leaves the container's root");
+      // A bind's relative host path would be taken relative to whatever directory the runtime runs in.
+      const bind = m.kind === null || changetype<string>(m.kind) == "bind";
+      if (bind && !m.hostPath.startsWith("/")) return failure(Code.BadCdiSpec, "CDI spec `" + f.file + "`: mount host path `" + m.hostPath + "` is not absolute");
     }
   }
   return null;

@@ -141,7 +141,7 @@ export function request(spec: ContainerSpec, policy: Policy): Outcome<Request> {
   const rn = runtimeNames(spec, policy, env);
   if (rn.failure !== null) return pass<Request, Names>(rn);
   const names = rn.value.names;
-  if (names.length > MAX_DEVICE_IDS) return fail<Request>(Code.TooManyDevices, "too many devices requested (" + names.length.toString() + "; at most " + MAX_DEVICE_IDS.toString() + ")");
+  if (names.length > MAX_DEVICE_IDS) return fail<Request>(Code.TooManyDevices, "too many devices requested in " + rn.value.from + " (" + names.length.toString() + "; at most " + MAX_DEVICE_IDS.toString() + ")");
   const md = decideMode(policy, names);
   if (md.failure !== null) return pass<Request, Box<Mode>>(md);
   r.mode = md.value.value;
