@@ -3,23 +3,33 @@
 # test/fake/driver.ts is laid over the machine's real default paths, so nvct's code runs
 # unchanged against them. Everything is mounted inside the namespace and vanishes with it.
 #
-#   fakehost.sh [--driver-root] DIR -- COMMAND [ARG...]
+#   fakehost.sh [--driver-root] [--cgroup2] DIR -- COMMAND [ARG...]
 #
 # Default: the driver's libraries, binaries and firmware appear in /usr/lib and /usr/bin (an
 # overlay), /etc/ld.so.cache is regenerated to include them. --driver-root: the driver stays
 # under /run/nvidia/driver, as GPU operators lay it out, and the host's files are untouched.
 # Both: /dev gains the driver's nodes, /proc/driver and /proc/devices show the fake driver.
+# --cgroup2: the unified hierarchy is mounted on /sys/fs/cgroup, as on a cgroup v2 host, so that
+# runc (which decides from the filesystem there) puts containers in v2 cgroups with its eBPF
+# device program. The kernel still lists the v1 hierarchies in /proc/PID/cgroup.
 set -euo pipefail
 mode=host
-if [ "${1:-}" = "--driver-root" ]; then mode=root; shift; fi
-dir=$(realpath "${1:?usage: fakehost.sh [--driver-root] DIR -- COMMAND...}")
+cgroup2=no
+while :; do
+  case "${1:-}" in
+    --driver-root) mode=root; shift ;;
+    --cgroup2) cgroup2=yes; shift ;;
+    *) break ;;
+  esac
+done
+dir=$(realpath "${1:?usage: fakehost.sh [--driver-root] [--cgroup2] DIR -- COMMAND...}")
 shift
 [ "${1:-}" = "--" ] && shift
 [ $# -gt 0 ] || { echo "fakehost.sh: no command" >&2; exit 2; }
 [ -f "$dir/devnodes" ] || { echo "fakehost.sh: $dir is not a fake driver (no devnodes)" >&2; exit 2; }
 
 exec unshare --mount --propagation private -- /bin/bash -euo pipefail -c '
-mode=$1 dir=$2; shift 2
+mode=$1 cgroup2=$2 dir=$3; shift 3
 # The scratch tmpfs is mounted on a directory inside the fake driver: nothing is made on the host.
 scratch="$dir/.scratch"
 mkdir -p "$scratch"
@@ -65,6 +75,7 @@ else
   mount --bind "$dir/root" /run/nvidia/driver
 fi
 umount -l "$scratch/hostdev"
+if [ "$cgroup2" = yes ]; then mount -t cgroup2 nvct-cgroup2 /sys/fs/cgroup; fi
 cd "$OLDPWD"
 exec "$@"
-' fakehost "$mode" "$dir" "$@"
+' fakehost "$mode" "$cgroup2" "$dir" "$@"
