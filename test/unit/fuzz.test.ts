@@ -4,7 +4,7 @@
 // "Unreachable code should not be executed"), any other exception, or a call slower than a
 // second is a finding. Seeded: the seed is printed, NVCT_FUZZ_SEED=<seed> repeats a run, and a
 // finding prints the export, the case number and its input. NVCT_FUZZ_MS sets each export's
-// time budget (default 500 ms; a CI run is about 6 s in all).
+// time budget (default 300 ms; a CI run is about 4 s in all).
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { freshCore, type Core, type DriverFacts, type GpuFact, type Injection, type PlanInput } from "../../src/core";
@@ -12,7 +12,7 @@ import { NvctError } from "../../src/errors";
 import { facts, gpu, V } from "./fixture";
 
 const SEED = Number(process.env.NVCT_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const BUDGET_MS = Number(process.env.NVCT_FUZZ_MS ?? 500);
+const BUDGET_MS = Number(process.env.NVCT_FUZZ_MS ?? 300);
 /** A call slower than this is a finding (a quadratic path on a large input). */
 const SLOW_MS = 1000;
 console.log(`fuzz: seed ${SEED} (NVCT_FUZZ_SEED=${SEED} repeats this run), ${BUDGET_MS} ms per export`);
