@@ -419,13 +419,12 @@ function envKey(e: string): string {
   return eq < 0 ? e : e.substring(0, eq);
 }
 
-/** Adds edits to merged ones: env by name (later wins), nodes by path, mounts by container path, hooks once. */
-function merge(into: CdiEdits, e: CdiEdits, seen: Set<string>): void {
-  for (let i = 0; i < e.env.length; i++) {
-    const k = envKey(e.env[i]);
-    for (let j = into.env.length - 1; j >= 0; j--) if (envKey(into.env[j]) == k) into.env.splice(j, 1);
-    into.env.push(e.env[i]);
-  }
+/**
+ * Adds edits to merged ones: nodes by path, mounts by container path, hooks once. The env is
+ * collected whole and settled by settleEnv once all edits are in.
+ */
+function merge(into: CdiEdits, e: CdiEdits, seen: Set<string>, gids: Set<u32>): void {
+  for (let i = 0; i < e.env.length; i++) into.env.push(e.env[i]);
   for (let i = 0; i < e.deviceNodes.length; i++) {
     const key = "dev:" + e.deviceNodes[i].path;
     if (seen.has(key)) continue;
@@ -445,10 +444,33 @@ function merge(into: CdiEdits, e: CdiEdits, seen: Set<string>): void {
     seen.add(key);
     into.hooks.push(h);
   }
-  for (let i = 0; i < e.additionalGids.length; i++) if (!into.additionalGids.includes(e.additionalGids[i])) into.additionalGids.push(e.additionalGids[i]);
+  for (let i = 0; i < e.additionalGids.length; i++) {
+    if (gids.has(e.additionalGids[i])) continue;
+    gids.add(e.additionalGids[i]);
+    into.additionalGids.push(e.additionalGids[i]);
+  }
+}
+
+/** The env by name, the later entry winning in the later one's place; one pass, however long. */
+function settleEnv(env: string[]): string[] {
+  const keys = new Set<string>();
+  const kept = new Array<string>();
+  for (let i = env.length - 1; i >= 0; i--) {
+    const k = envKey(env[i]);
+    if (keys.has(k)) continue;
+    keys.add(k);
+    kept.push(env[i]);
+  }
+  return kept.reverse();
 }
 
 const HOOK_NAMES: string[] = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"];
+
+/** A path with a `..` component: in a container's view, it may point above the root. */
+function climbs(p: string): bool {
+  const parts = p.split("/");
+  return parts.includes("..");
+}
 
 function checkSpec(f: CdiSpecFile): Failure | null {
   const all = new Array<CdiEdits>();
@@ -461,13 +483,20 @@ function checkSpec(f: CdiSpecFile): Failure | null {
     for (let k = 0; k < all[i].deviceNodes.length; k++) {
       const n = all[i].deviceNodes[k];
       if (!n.path.startsWith("/")) return failure(Code.BadCdiSpec, "CDI spec `" + f.file + "`: device node path `" + n.path + "` is not absolute");
+      if (climbs(n.path)) return failure(Code.BadCdiSpec, "CDI spec `" + f.file + "`: device node path `" + n.path + "` leaves the container's root");
+      if (n.hostPath !== null && !changetype<string>(n.hostPath).startsWith("/")) return failure(Code.BadCdiSpec, "CDI spec `" + f.file + "`: device node host path `" + changetype<string>(n.hostPath) + "` is not absolute");
       if (n.kind !== null) {
         const t = changetype<string>(n.kind);
         if (t != "c" && t != "b" && t != "u" && t != "p") return failure(Code.BadCdiSpec, "CDI spec `" + f.file + "`: device node `" + n.path + "` has invalid type `" + t + "`");
       }
     }
     for (let k = 0; k < all[i].mounts.length; k++) {
-      if (!all[i].mounts[k].containerPath.startsWith("/")) return failure(Code.BadCdiSpec, "CDI spec `" + f.file + "`: mount path `" + all[i].mounts[k].containerPath + "` is not absolute");
+      const m = all[i].mounts[k];
+      if (!m.containerPath.startsWith("/")) return failure(Code.BadCdiSpec, "CDI spec `" + f.file + "`: mount path `" + m.containerPath + "` is not absolute");
+      if (climbs(m.containerPath)) return failure(Code.BadCdiSpec, "CDI spec `" + f.file + "`: mount path `" + m.containerPath + "` leaves the container's root");
+      // A bind's relative host path would be taken relative to whatever directory the runtime runs in.
+      const bind = m.kind === null || changetype<string>(m.kind) == "bind";
+      if (bind && !m.hostPath.startsWith("/")) return failure(Code.BadCdiSpec, "CDI spec `" + f.file + "`: mount host path `" + m.hostPath + "` is not absolute");
     }
   }
   return null;
@@ -482,34 +511,35 @@ function checkSpec(f: CdiSpecFile): Failure | null {
 export function cdiedits(r: CdiRequest): Outcome<CdiEdits> {
   const out = new CdiEdits();
   const seen = new Set<string>();
+  const gids = new Set<u32>();
   const used = new Set<i32>();
+  // Every device of every spec by its qualified name, once (a later spec wins).
+  const index = new Map<string, i64>();
+  for (let s = 0; s < r.specs.length; s++) {
+    const spec = r.specs[s].spec;
+    for (let k = 0; k < spec.devices.length; k++) index.set(spec.kind + "=" + spec.devices[k].name, (<i64>s << 32) | <i64>k);
+  }
+  const devicesUsed = new Set<i64>();
   for (let i = 0; i < r.names.length; i++) {
     const name = isQualified(r.names[i]) ? r.names[i] : r.defaultKind + "=" + r.names[i];
     if (!isQualified(name)) return fail<CdiEdits>(Code.BadCdiName, "invalid CDI device name `" + r.names[i] + "`: want vendor.com/class=name");
-    const eq = name.indexOf("=");
-    const kind = name.substring(0, eq);
-    const dev = name.substring(eq + 1);
-    let found = -1;
-    let foundDev = -1;
-    for (let s = 0; s < r.specs.length; s++) {
-      if (r.specs[s].spec.kind != kind) continue;
-      for (let k = 0; k < r.specs[s].spec.devices.length; k++) {
-        if (r.specs[s].spec.devices[k].name == dev) {
-          found = s;
-          foundDev = k;
-        }
-      }
-    }
-    if (found < 0) return fail<CdiEdits>(Code.UnresolvableCdiDevice, "unresolvable CDI device `" + name + "`");
+    if (!index.has(name)) return fail<CdiEdits>(Code.UnresolvableCdiDevice, "unresolvable CDI device `" + name + "`");
+    const at = index.get(name);
+    // A device named twice is applied once.
+    if (devicesUsed.has(at)) continue;
+    devicesUsed.add(at);
+    const found = <i32>(at >> 32);
+    const foundDev = <i32>(at & 0xffffffff);
     const f = r.specs[found];
     if (!used.has(found)) {
       const bad = checkSpec(f);
       if (bad !== null) return failed<CdiEdits>(bad);
       used.add(found);
-      merge(out, f.spec.edits, seen);
+      merge(out, f.spec.edits, seen, gids);
     }
-    merge(out, f.spec.devices[foundDev].edits, seen);
+    merge(out, f.spec.devices[foundDev].edits, seen, gids);
   }
+  out.env = settleEnv(out.env);
   return ok<CdiEdits>(out);
 }
 

@@ -198,12 +198,16 @@ export function request(spec: ContainerSpec, policy: Policy): Outcome<Request> {
   const rn = runtimeNames(spec, policy, env, true);
   if (rn.failure !== null) return pass<Request, Names>(rn);
   let names = rn.value.names;
-  if (names.length > MAX_DEVICE_IDS) return fail<Request>(Code.TooManyDevices, "too many devices requested (" + names.length.toString() + "; at most " + MAX_DEVICE_IDS.toString() + ")");
+  if (names.length > MAX_DEVICE_IDS) return fail<Request>(Code.TooManyDevices, "too many devices requested in " + rn.value.from + " (" + names.length.toString() + "; at most " + MAX_DEVICE_IDS.toString() + ")");
   const md = decideMode(policy, names);
   if (md.failure !== null) return pass<Request, Box<Mode>>(md);
   r.mode = md.value.value;
   // Annotations name devices in cdi mode only: any other mode reads the mounts or the env.
-  if (r.mode != Mode.Cdi && rn.value.from == "annotations") names = runtimeNames(spec, policy, env, false).value.names;
+  if (r.mode != Mode.Cdi && rn.value.from == "annotations") {
+    const again = runtimeNames(spec, policy, env, false);
+    if (again.failure !== null) return pass<Request, Names>(again);
+    names = again.value.names;
+  }
   if (r.mode == Mode.Cdi || r.mode == Mode.JitCdi) {
     const err = cdiNames(r, names, r.mode == Mode.JitCdi ? AUTOMATIC_KIND : policy.defaultKind);
     if (err !== null) return fail<Request>(err.code, err.message);
@@ -311,12 +315,18 @@ export function request(spec: ContainerSpec, policy: Policy): Outcome<Request> {
 
   if (env.has("NVIDIA_IMEX_CHANNELS")) {
     const chs = items(env.get("NVIDIA_IMEX_CHANNELS"));
-    for (let i = 0; i < chs.length; i++) if (!imex.includes(chs[i])) imex.push(chs[i]);
+    if (chs.length > MAX_DEVICE_IDS) return fail<Request>(Code.TooManyDevices, "too many IMEX channels requested in NVIDIA_IMEX_CHANNELS (" + chs.length.toString() + "; at most " + MAX_DEVICE_IDS.toString() + ")");
+    for (let i = 0; i < chs.length; i++) imex.push(chs[i]);
   }
+  if (imex.length > MAX_DEVICE_IDS) return fail<Request>(Code.TooManyDevices, "too many IMEX channels requested (" + imex.length.toString() + "; at most " + MAX_DEVICE_IDS.toString() + ")");
+  // Each channel once, in the order first asked.
+  const seen = new Set<string>();
   for (let i = 0; i < imex.length; i++) {
     if (!allDigits(imex[i]) && imex[i] != "all") return fail<Request>(Code.BadImexChannel, "invalid IMEX channel `" + imex[i] + "`");
+    if (seen.has(imex[i])) continue;
+    seen.add(imex[i]);
+    r.imex.push(imex[i]);
   }
-  r.imex = imex;
   // In-memory generation injects what the hook would for the same ids: `all` every device,
   // `none` no GPU but the driver, and the runtime.nvidia.com/gpu names' ids.
   if (r.jitDevices.length > 0) {

@@ -3,7 +3,7 @@
 # test/fake/driver.ts is laid over the machine's real default paths, so nvct's code runs
 # unchanged against them. Everything is mounted inside the namespace and vanishes with it.
 #
-#   fakehost.sh [--driver-root] [--writable] DIR -- COMMAND [ARG...]
+#   fakehost.sh [--driver-root] [--writable] [--cgroup2] DIR -- COMMAND [ARG...]
 #
 # Default: the driver's libraries, binaries and firmware appear in /usr/lib and /usr/bin (an
 # overlay), /etc/ld.so.cache is regenerated to include them. --driver-root: the driver stays
@@ -14,24 +14,29 @@
 # scratch tmpfs, so that a package installed there (files, dpkg's database) vanishes with it;
 # a mount under /usr, /etc or /var on the machine is not seen through them. The overlays' upper
 # directories, where every change is, are $FAKEHOST_UPPER/{etc,usr,var}-up.
+# --cgroup2: the unified hierarchy is mounted on /sys/fs/cgroup, as on a cgroup v2 host, so that
+# runc (which decides from the filesystem there) puts containers in v2 cgroups with its eBPF
+# device program. The kernel still lists the v1 hierarchies in /proc/PID/cgroup.
 set -euo pipefail
 mode=host
 writable=0
-while [ $# -gt 0 ]; do
-  case "$1" in
+cgroup2=no
+while :; do
+  case "${1:-}" in
     --driver-root) mode=root; shift ;;
     --writable) writable=1; shift ;;
+    --cgroup2) cgroup2=yes; shift ;;
     *) break ;;
   esac
 done
-dir=$(realpath "${1:?usage: fakehost.sh [--driver-root] [--writable] DIR -- COMMAND...}")
+dir=$(realpath "${1:?usage: fakehost.sh [--driver-root] [--writable] [--cgroup2] DIR -- COMMAND...}")
 shift
 [ "${1:-}" = "--" ] && shift
 [ $# -gt 0 ] || { echo "fakehost.sh: no command" >&2; exit 2; }
 [ -f "$dir/devnodes" ] || { echo "fakehost.sh: $dir is not a fake driver (no devnodes)" >&2; exit 2; }
 
 exec unshare --mount --propagation private -- /bin/bash -euo pipefail -c '
-mode=$1 writable=$2 dir=$3; shift 3
+mode=$1 writable=$2 cgroup2=$3 dir=$4; shift 4
 # The scratch tmpfs is mounted on a directory inside the fake driver: nothing is made on the host.
 scratch="$dir/.scratch"
 mkdir -p "$scratch"
@@ -99,6 +104,7 @@ else
   mount --bind "$dir/root" /run/nvidia/driver
 fi
 umount -l "$scratch/hostdev"
+if [ "$cgroup2" = yes ]; then mount -t cgroup2 nvct-cgroup2 /sys/fs/cgroup; fi
 cd "$OLDPWD"
 exec "$@"
-' fakehost "$mode" "$writable" "$dir" "$@"
+' fakehost "$mode" "$writable" "$cgroup2" "$dir" "$@"

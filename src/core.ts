@@ -32,8 +32,20 @@ export function preloadCore(): Promise<void> {
   });
 }
 
+let compiled: WebAssembly.Module | undefined;
+
 /** The core, compiled now if preloadCore did not run. */
 export function core(): Core {
-  api ??= instantiate(new WebAssembly.Module(readFileSync(wasmPath)));
+  api ??= freshCore();
   return api;
+}
+
+/**
+ * A new instance of the core, with memory of its own. The core's runtime never frees (a process
+ * makes a handful of decisions), so a long run of calls (the fuzz test) takes a fresh one now
+ * and then; a trap also leaves an instance unusable.
+ */
+export function freshCore(): Core {
+  compiled ??= new WebAssembly.Module(readFileSync(wasmPath));
+  return instantiate(compiled);
 }

@@ -51,6 +51,22 @@ export const ERROR_CLASS: Partial<Record<ErrorCode, string>> = {
   cgroup: "mount error",
 };
 
+/** The longest quoted input a message repeats whole, and the longest message. */
+const MAX_QUOTE = 200;
+const MAX_MESSAGE = 2000;
+const LONG_QUOTE = new RegExp(`\`([^\`]{${MAX_QUOTE + 1},})\``, "g");
+
+/**
+ * A message as one readable line, whatever input it quotes: control characters (a newline or NUL
+ * in a variable, say) escaped, a long quoted input cut in the middle with its length said, the
+ * whole bounded.
+ */
+export function oneLine(message: string): string {
+  let m = message.replace(/[\x00-\x1f\x7f]/g, (c) => (c === "\n" ? "\\n" : c === "\t" ? "\\t" : c === "\r" ? "\\r" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
+  m = m.replace(LONG_QUOTE, (_all, q: string) => `\`${q.slice(0, MAX_QUOTE / 2)}...${q.slice(-MAX_QUOTE / 4)}\` (${q.length} characters)`);
+  return m.length > MAX_MESSAGE ? `${m.slice(0, MAX_MESSAGE)}... (${m.length} characters)` : m;
+}
+
 /** The one error class of nvct: a stable code, a message that quotes the input, and the cause. */
 export class NvctError extends Error {
   constructor(
@@ -58,7 +74,7 @@ export class NvctError extends Error {
     message: string,
     readonly cause?: unknown,
   ) {
-    super(message);
+    super(oneLine(message));
     this.name = "NvctError";
   }
 }
@@ -66,7 +82,10 @@ export class NvctError extends Error {
 /** Any thrown value as an NvctError: a bug becomes `internal`, its message kept, no stack. */
 export function asNvctError(e: unknown): NvctError {
   if (e instanceof NvctError) return e;
-  const msg = e instanceof Error ? e.message : String(e);
+  // A trap of the core (out of memory on an absurd input, or a bug): said in the user's terms.
+  if (e instanceof WebAssembly.RuntimeError) return new NvctError("internal", "internal error: the decision core could not decide on this input", e);
+  // JavaScriptCore appends the failing source text ("(In 'x.y(z)', ...)"): not for the user.
+  const msg = (e instanceof Error ? e.message : String(e)).replace(/\s*\(In '[\s\S]*$/, "");
   return new NvctError("internal", `internal error: ${msg || (e as Error)?.name || "unknown"}`, e);
 }
 

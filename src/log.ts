@@ -1,7 +1,7 @@
 // Logs as data: consola records, written by a reporter to the --debug file; with no file, a logger
 // that drops records without loading consola (every module loaded costs a container's start).
 import type { LogObject } from "consola/core";
-import { appendFileSync } from "node:fs";
+import { appendLog } from "./files";
 
 /** What tools log through: a message and data. */
 export interface Logger {
@@ -20,7 +20,7 @@ export function fileLogger(tool: string, file?: string): Logger {
   const reporter = {
     log(o: LogObject) {
       const args = o.args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" ");
-      appendFileSync(file, `${o.date.toISOString()} ${tool} ${o.type.toUpperCase()} ${args}\n`);
+      appendLog(file, `${o.date.toISOString()} ${tool} ${o.type.toUpperCase()} ${args}\n`);
     },
   };
   return createConsola({ level: 5, reporters: [reporter], defaults: { tag: tool } });

@@ -24,8 +24,8 @@ export interface Run {
 }
 
 /** Runs argv inside the fake host of `fake` (driver laid over the host, or under /run/nvidia/driver). */
-export function inFakeHost(fake: string, argv: string[], opts: { driverRoot?: boolean; env?: Record<string, string>; input?: string; timeout?: number } = {}): Run {
-  const args = [...(opts.driverRoot ? ["--driver-root"] : []), fake, "--", ...argv];
+export function inFakeHost(fake: string, argv: string[], opts: { driverRoot?: boolean; cgroup2?: boolean; env?: Record<string, string>; input?: string; timeout?: number } = {}): Run {
+  const args = [...(opts.driverRoot ? ["--driver-root"] : []), ...(opts.cgroup2 ? ["--cgroup2"] : []), fake, "--", ...argv];
   const r = spawnSync(FAKEHOST, args, { encoding: "utf8", env: { ...process.env, ...opts.env }, timeout: opts.timeout ?? 60_000, input: opts.input });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -47,6 +47,8 @@ export interface RunOptions {
   /** Which fake driver (a name given to scene(); default the first). */
   fake?: string;
   driverRoot?: boolean;
+  /** The fake host mounts the unified hierarchy on /sys/fs/cgroup: runc uses cgroup v2. */
+  cgroup2?: boolean;
   /** Host paths whose contents (and the mount table, /dev, the ld cache) must not change. */
   watch?: string[];
 }
@@ -105,7 +107,7 @@ export class Scene {
     const runc = ["runc", "--root", join(bundle, "runc-state"), "run", "--bundle", bundle, id];
     const snap = join(bundle, "host");
     const argv = o.watch ? [SNAPSHOT, snap, ...o.watch, "--", ...runc] : runc;
-    const r = inFakeHost(this.driver(o.fake), argv, { driverRoot: o.driverRoot });
+    const r = inFakeHost(this.driver(o.fake), argv, { driverRoot: o.driverRoot, cgroup2: o.cgroup2 });
     const out: ContainerRun = { ...r, report: parseReport(r.stdout) };
     if (o.watch) out.host = { before: readFileSync(`${snap}.before`, "utf8"), after: readFileSync(`${snap}.after`, "utf8") };
     return out;

@@ -116,12 +116,17 @@ function editsIn(v: unknown, where: string): CdiEdits {
 export function fromFile(v: unknown): CdiSpec {
   try {
     const o = object(v, "the spec");
+    const names = new Set<string>();
     return {
       version: str(o.cdiVersion, "cdiVersion"),
       kind: str(o.kind, "kind"),
       devices: list(o.devices, "devices").map((d, i) => {
         const dd = object(d, `devices[${i}]`);
-        return { name: str(dd.name, `devices[${i}].name`), edits: editsIn(dd.containerEdits, `devices[${i}].containerEdits`) };
+        const name = str(dd.name, `devices[${i}].name`);
+        // As CDI's own validation: a name given twice makes the spec ambiguous, and invalid.
+        if (names.has(name)) throw new ShapeError(`devices[${i}]: device \`${name}\` defined twice`);
+        names.add(name);
+        return { name, edits: editsIn(dd.containerEdits, `devices[${i}].containerEdits`) };
       }),
       edits: editsIn(o.containerEdits, "containerEdits"),
     };

@@ -19,8 +19,17 @@ function hookCommand(name: string, description: string, args: ArgsDef, repeatabl
       const a = c.args;
       const { runCdiHook } = await import("../engine/hooks");
       const { sys } = await import("../sys/libc");
-      const { readFileSync } = await import("node:fs");
-      const stdin = () => (a["container-spec"] && a["container-spec"] !== "-" ? readFileSync(a["container-spec"], "utf8") : c.io.stdin());
+      const { readRegularText } = await import("../files");
+      const { NvctError } = await import("../errors");
+      const spec: string | undefined = a["container-spec"];
+      const stdin = () => {
+        if (!spec || spec === "-") return c.io.stdin();
+        try {
+          return readRegularText(spec, 1 << 20);
+        } catch (e) {
+          throw new NvctError("state", `failed to read the OCI state \`${spec}\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
+        }
+      };
       runCdiHook(
         {
           name,

@@ -4,7 +4,7 @@
 // reading its spec.
 import { VOCABULARY } from "../../build/out/gen/vocabulary";
 import { configPath, loadConfig, policyOf } from "../config/config";
-import { containerSpec, deviceCgroup, parseState, readSpec, rootfsOf, type Spec } from "../discover/container";
+import { containerSpec, deviceCgroup, envName, parseState, readSpec, rootfsOf, type Spec } from "../discover/container";
 import { classified, NvctError } from "../errors";
 import type { Env, Io } from "../io";
 import type { DeviceCgroup } from "../discover/container";
@@ -21,7 +21,7 @@ const TOOL = "nvidia-container-runtime-hook";
  */
 export function mayRequestDevices(spec: Spec, swarmResource: string, acceptVolumeMounts: boolean): boolean {
   const names = new Set([...VOCABULARY.triggerEnv, ...swarmResource.split(",").map((s) => s.trim()).filter(Boolean)]);
-  for (const e of spec.process?.env ?? []) if (names.has(e.slice(0, e.indexOf("=")))) return true;
+  for (const e of spec.process?.env ?? []) if (names.has(envName(e))) return true;
   return acceptVolumeMounts && (spec.mounts ?? []).some((m) => m.destination?.startsWith(VOCABULARY.volumePrefix));
 }
 
@@ -33,7 +33,7 @@ export function requireCgroup(pid: number): DeviceCgroup {
 }
 
 async function prestart(c: Context): Promise<number> {
-  const cfg = loadConfig(configPath(c.args.config, c.env));
+  const cfg = loadConfig(configPath(c.args.config, c.env), (m) => c.io.stderr(`${TOOL}: warning: ${m}\n`));
   const log = fileLogger(TOOL, cfg.cli.debug);
   mark("config");
   const state = parseState(c.io.stdin());

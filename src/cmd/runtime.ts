@@ -1,11 +1,12 @@
 // nvidia-container-runtime: the runc shim. On `create` it edits the bundle's config.json for the
 // configured mode; then, whatever the command, it execs the low-level runtime in its place
 // (same pid, stdio and exit status), so any other command costs only the start of this binary.
-import { appendFileSync, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { configPath, loadConfig, type Config } from "../config/config";
 import type { RuntimePaths } from "../engine/runtime";
 import { asNvctError, NvctError } from "../errors";
+import { appendLog } from "../files";
 import type { Env, Io } from "../io";
 import { COMMIT, VERSION } from "../version";
 import { lookPath } from "./path";
@@ -61,9 +62,7 @@ function logger(cfg: Config | null, args: RuntimeArgs): (level: Level, msg: stri
     const time = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
     const line = args.logFormat === "json" ? JSON.stringify({ level, msg, time }) + "\n" : logrusLine(level, msg);
     for (const f of files) {
-      try {
-        appendFileSync(f, line, { mode: 0o644 });
-      } catch {}
+      appendLog(f, line);
     }
   };
 }
@@ -104,8 +103,13 @@ export async function runtime(argv: string[], env: Env, io: Io, argv0 = TOOL): P
     const args = parseRuntimeArgs(argv, process.cwd());
     // As the reference: its own version first, then the low-level runtime's (exec'd below).
     if (argv.some((a) => a.replace(/^-+/, "").split("=")[0] === "version")) io.stdout(`NVIDIA Container Runtime version ${VERSION}\ncommit: ${COMMIT}\nspec: 1.2.0\n\n`);
-    const cfg = args.version ? null : loadConfig(configPath(undefined, env));
+    const warnings: string[] = [];
+    const cfg = args.version ? null : loadConfig(configPath(undefined, env), (m) => warnings.push(m));
     log = logger(cfg, args);
+    for (const w of warnings) {
+      io.stderr(`${TOOL}: warning: ${w}\n`);
+      log("warning", w);
+    }
     const paths = (cfg: Config) => ({
       hook: () => toolPath(cfg.hook.path, HOOK, argv0, env),
       cdiHook: () => toolPath("nvidia-cdi-hook", "nvidia-cdi-hook", argv0, env, "/usr/bin/nvidia-cdi-hook"),

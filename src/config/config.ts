@@ -1,7 +1,7 @@
 // config.toml with the reference's keys, search order and defaults (BEHAVIOUR.md).
-import { readFileSync } from "node:fs";
 import type { Policy } from "../core";
 import { NvctError } from "../errors";
+import { readRegularText } from "../files";
 import type { Env } from "../io";
 
 export interface Config {
@@ -38,6 +38,9 @@ export interface Config {
     cacheDir: string;
   };
 }
+
+/** The largest config.toml read (the reference's default is 2 KB). */
+const MAX_CONFIG = 1 << 20;
 
 export const DEFAULT_SUPPORTED_CAPABILITIES = "compat32,compute,display,graphics,ngx,utility,video";
 
@@ -88,14 +91,46 @@ function table(file: string, t: Table | undefined, key: string): Table | undefin
   return v as Table;
 }
 
-/** Parses config text; every key has the reference's default, every wrong type is an error naming it. */
-export function parseConfig(text: string, file = "config.toml"): Config {
+/** The keys of config.toml: the reference's (those nvct reads, and those it accepts unread), and nvct's. */
+const KNOWN: Record<string, unknown> = {
+  "disable-require": true, "swarm-resource": true, "accept-nvidia-visible-devices-envvar-when-unprivileged": true,
+  "accept-nvidia-visible-devices-as-volume-mounts": true, "supported-driver-capabilities": true,
+  "nvidia-container-cli": { root: true, path: true, environment: true, debug: true, ldcache: true, "load-kmods": true, "no-cgroups": true, user: true, ldconfig: true, "no-pivot": true },
+  "nvidia-container-runtime": {
+    debug: true, "log-level": true, runtimes: true, mode: true,
+    modes: { cdi: { "default-kind": true, "annotation-prefixes": true, "spec-dirs": true }, csv: { "mount-spec-path": true }, legacy: { "cuda-compat-mode": true }, "jit-cdi": {} },
+  },
+  "nvidia-container-runtime-hook": { path: true, "skip-mode-detection": true },
+  "nvidia-ctk": { path: true },
+  /** Any boolean: the reference's feature gates come and go between versions. */
+  features: "*",
+  nvct: { "cache-dir": true },
+};
+
+/** The dotted names of keys the schema does not know. */
+function unknownKeys(t: Table, schema: Record<string, unknown> = KNOWN, prefix = ""): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(t)) {
+    const known = Object.hasOwn(schema, k) ? schema[k] : undefined;
+    if (known === undefined) out.push(prefix + k);
+    else if (typeof known === "object" && typeof v === "object" && v !== null && !Array.isArray(v)) out.push(...unknownKeys(v as Table, known as Record<string, unknown>, `${prefix}${k}.`));
+  }
+  return out;
+}
+
+/**
+ * Parses config text; every key has the reference's default, every wrong type is an error naming
+ * it, and every key nvct does not know is passed to `warn` (a misspelt key would otherwise be
+ * silently without effect).
+ */
+export function parseConfig(text: string, file = "config.toml", warn?: (msg: string) => void): Config {
   let t: Table;
   try {
     t = Bun.TOML.parse(text) as Table;
   } catch (e) {
     throw new NvctError("config", `invalid config \`${file}\`: ${(e as Error).message}`, e);
   }
+  if (warn) for (const k of unknownKeys(t)) warn(`unknown key \`${k}\` in config \`${file}\` ignored`);
   const d = defaults();
   const cli = table(file, t, "nvidia-container-cli");
   const rt = table(file, t, "nvidia-container-runtime");
@@ -151,15 +186,15 @@ export function parseConfig(text: string, file = "config.toml"): Config {
 }
 
 /** Loads the config file; a missing file means the defaults. */
-export function loadConfig(file: string): Config {
+export function loadConfig(file: string, warn?: (msg: string) => void): Config {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readRegularText(file, MAX_CONFIG);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return defaults();
     throw new NvctError("config", `failed to read config \`${file}\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, warn);
 }
 
 /** config.toml's keys that decide a request, for the core. */

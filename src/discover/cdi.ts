@@ -1,9 +1,10 @@
 // The CDI specs of the spec directories, read and parsed. A broken spec (another vendor's,
 // perhaps) is skipped and reported, as CDI's own cache does: it must not stop every other
 // device from resolving. Never blocks on a FIFO, never follows a link loop.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fromFile } from "../cdi/spec";
+import { readRegularText } from "../files";
 import type { CdiSpecFile } from "../core";
 
 const MAX_SPEC = 16 << 20;
@@ -22,10 +23,7 @@ export function loadSpecs(dirs: string[], skipped?: (why: string) => void): CdiS
       if (!/\.(json|ya?ml)$/.test(n)) continue;
       const file = join(dir, n);
       try {
-        const st = statSync(file);
-        if (!st.isFile()) throw new Error("not a regular file");
-        if (st.size > MAX_SPEC) throw new Error(`larger than ${MAX_SPEC} bytes`);
-        const text = readFileSync(file, "utf8");
+        const text = readRegularText(file, MAX_SPEC);
         out.push({ file, spec: fromFile(n.endsWith(".json") ? JSON.parse(text) : Bun.YAML.parse(text)) });
       } catch (e) {
         skipped?.(`invalid CDI spec \`${file}\` skipped: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);

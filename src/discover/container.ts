@@ -5,6 +5,7 @@ import { isAbsolute, join } from "node:path";
 import { VOCABULARY } from "../../build/out/gen/vocabulary";
 import type { ContainerSpec, Policy, RootfsFacts } from "../core";
 import { NvctError } from "../errors";
+import { readRegularText } from "../files";
 import { resolveIn } from "./paths";
 
 export interface OciState {
@@ -46,31 +47,55 @@ export function readSpec(bundle: string): Spec {
   const file = join(bundle, "config.json");
   let text: string;
   try {
-    const st = statSync(file);
-    if (!st.isFile()) throw Object.assign(new Error("not a regular file"), { code: "not a regular file" });
-    if (st.size > MAX_SPEC) throw Object.assign(new Error("too large"), { code: `larger than ${MAX_SPEC} bytes` });
-    text = readFileSync(file, "utf8");
+    text = readRegularText(file, MAX_SPEC);
   } catch (e) {
     throw new NvctError("spec", `failed to read \`${file}\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
   }
-  let spec: any;
+  let spec: unknown;
   try {
     spec = JSON.parse(text);
   } catch (e) {
     throw new NvctError("spec", `invalid OCI spec \`${file}\`: ${(e as Error).message}`, e);
   }
-  const bad = (what: string) => new NvctError("spec", `invalid OCI spec \`${file}\`: ${what}`);
-  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) throw bad("not a JSON object");
-  const obj = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
-  if (spec.process !== undefined && !obj(spec.process)) throw bad("`process` is not an object");
-  const env = spec.process?.env;
-  if (env !== undefined && (!Array.isArray(env) || !env.every((e: unknown) => typeof e === "string"))) throw bad("`process.env` is not a list of strings");
-  const bounding = spec.process?.capabilities?.bounding;
-  if (bounding !== undefined && (!Array.isArray(bounding) || !bounding.every((e: unknown) => typeof e === "string"))) throw bad("`process.capabilities.bounding` is not a list of strings");
-  if (spec.mounts !== undefined && (!Array.isArray(spec.mounts) || !spec.mounts.every((m: any) => obj(m) && typeof m.destination === "string"))) throw bad("`mounts` is not a list of mounts");
-  if (spec.annotations !== undefined && (!obj(spec.annotations) || !Object.values(spec.annotations).every((v) => typeof v === "string"))) throw bad("`annotations` is not a map of strings");
-  if (spec.root !== undefined && !obj(spec.root)) throw bad("`root` is not an object");
+  const bad = checkSpec(spec);
+  if (bad) throw new NvctError("spec", `invalid OCI spec \`${file}\`: ${bad}`);
   return spec as Spec;
+}
+
+const obj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+/** Absent: missing or null (Go reads a JSON null as the zero value). */
+const absent = (v: unknown) => v === undefined || v === null;
+const strings = (v: unknown) => Array.isArray(v) && v.every((e) => typeof e === "string");
+
+/**
+ * What is wrong with the parts of a spec nvct reads or edits (process, its env and bounding
+ * capabilities, root, mounts, annotations, hooks, linux), as runc would refuse them; null when
+ * nothing is.
+ */
+export function checkSpec(spec: unknown): string | null {
+  if (!obj(spec)) return "not a JSON object";
+  const p = spec.process;
+  if (!absent(p) && !obj(p)) return "`process` is not an object";
+  if (obj(p)) {
+    if (!absent(p.env) && !strings(p.env)) return "`process.env` is not a list of strings";
+    const caps = p.capabilities;
+    if (!absent(caps) && !obj(caps)) return "`process.capabilities` is not an object";
+    if (obj(caps) && !absent(caps.bounding) && !strings(caps.bounding)) return "`process.capabilities.bounding` is not a list of strings";
+  }
+  if (!absent(spec.root) && !obj(spec.root)) return "`root` is not an object";
+  if (obj(spec.root) && !absent(spec.root.path) && typeof spec.root.path !== "string") return "`root.path` is not a string";
+  const mounts = spec.mounts;
+  if (!absent(mounts) && !(Array.isArray(mounts) && mounts.every((m) => obj(m) && typeof m.destination === "string" && (absent(m.source) || typeof m.source === "string")))) return "`mounts` is not a list of mounts";
+  if (!absent(spec.annotations) && !(obj(spec.annotations) && Object.values(spec.annotations).every((v) => typeof v === "string"))) return "`annotations` is not a map of strings";
+  const hooks = spec.hooks;
+  if (!absent(hooks) && !obj(hooks)) return "`hooks` is not an object";
+  if (obj(hooks)) {
+    for (const [k, list] of Object.entries(hooks)) {
+      if (!absent(list) && !(Array.isArray(list) && list.every((h) => obj(h) && typeof h.path === "string"))) return `\`hooks.${k}\` is not a list of hooks`;
+    }
+  }
+  if (!absent(spec.linux) && !obj(spec.linux)) return "`linux` is not an object";
+  return null;
 }
 
 /** The rootfs as a host path: `root.path`, relative to the bundle unless absolute. */
@@ -82,6 +107,12 @@ export function rootfsOf(bundle: string, spec: Spec): string {
   return rootfs;
 }
 
+/** A `NAME=value` entry's name; "" for an entry without `=` (not a variable, as Go's os/exec reads it). */
+export const envName = (e: string) => {
+  const eq = e.indexOf("=");
+  return eq < 0 ? "" : e.slice(0, eq);
+};
+
 /**
  * The spec's parts a request is read from, and only those (the core's vocabulary names them):
  * the variables it reads, the mounts that may name devices, the annotations of the prefixes.
@@ -89,7 +120,7 @@ export function rootfsOf(bundle: string, spec: Spec): string {
  */
 export function containerSpec(spec: Spec, policy: Pick<Policy, "swarmResource" | "annotationPrefixes">): ContainerSpec {
   const names = new Set(policy.swarmResource);
-  const env = (spec.process?.env ?? []).filter((e) => VOCABULARY.requestEnv.some((p) => e.startsWith(p)) || names.has(e.slice(0, e.indexOf("="))));
+  const env = (spec.process?.env ?? []).filter((e) => VOCABULARY.requestEnv.some((p) => e.startsWith(p)) || names.has(envName(e)));
   return {
     env,
     mounts: (spec.mounts ?? []).filter((m) => m.destination.startsWith(VOCABULARY.volumePrefix)).map((m) => ({ destination: m.destination, source: typeof m.source === "string" ? m.source : "" })),
@@ -154,6 +185,7 @@ export function deviceCgroup(pid: number): DeviceCgroup | null {
   try {
     text = readFileSync(`/proc/${pid}/cgroup`, "utf8");
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new NvctError("state", `no process ${pid}: the container's process (the OCI state's \`pid\`) is not running`, e);
     throw new NvctError("cgroup", `failed to read \`/proc/${pid}/cgroup\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
   }
   const unified = hostCgroupVersion() === 2;

@@ -3,6 +3,7 @@
 import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { posix } from "node:path";
 import type { IpcFact, LdEntry, LibFact, NamedNumber, NodeFact, PathFact } from "../core";
+import { readRegular } from "../files";
 import { NvctError } from "../errors";
 import { VOCABULARY } from "../../build/out/gen/vocabulary";
 import { resolveIn, under } from "./paths";
@@ -16,13 +17,14 @@ export interface DriverRoot {
 
 export const PROC = "/proc/driver/nvidia";
 
+/** The largest ld.so.cache read (a distribution's is well under 1 MiB). */
+const MAX_LDCACHE = 64 << 20;
+
 /** The driver root's ld.so.cache: where it is, and its bytes. */
 export function ldcacheBytes(r: DriverRoot): { file: string; bytes: Uint8Array } {
   const file = r.ldcache ?? under(r.root, "/etc/ld.so.cache");
   try {
-    const st = statSync(file);
-    if (!st.isFile()) throw Object.assign(new Error(), { code: "not a regular file" });
-    return { file, bytes: readFileSync(file) };
+    return { file, bytes: readRegular(file, MAX_LDCACHE) };
   } catch (e) {
     throw new NvctError("driver", `failed to open \`${file}\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
   }

@@ -3,6 +3,7 @@
 import { core, type CdiEdits, type CdiOptions, type CdiSpec } from "../core";
 import { loadSpecs } from "../discover/cdi";
 import type { DriverRoot } from "../discover/driver";
+import { NvctError } from "../errors";
 import { driverFacts } from "./facts";
 
 /** A spec for the driver under `driver.root`, its nodes under devRoot. */
@@ -12,5 +13,18 @@ export function generateSpec(driver: DriverRoot, devRoot: string, options: CdiOp
 
 /** The merged edits of the named devices, from the specs of `dirs`. */
 export function resolveDevices(names: string[], defaultKind: string, dirs: string[], log?: (m: string) => void): CdiEdits {
-  return core().cdiedits({ names, defaultKind, specs: loadSpecs(dirs, log) });
+  const skipped: string[] = [];
+  const specs = loadSpecs(dirs, (m) => {
+    skipped.push(m);
+    log?.(m);
+  });
+  try {
+    return core().cdiedits({ names, defaultKind, specs });
+  } catch (e) {
+    // A device the user asked for may be in a spec that was skipped: say which, and why.
+    if (e instanceof NvctError && e.code === "unresolvable-cdi-device" && skipped.length) {
+      throw new NvctError(e.code, `${e.message} (${skipped.length === 1 ? skipped[0] : `${skipped.length} specs skipped, the first: ${skipped[0]}`})`, e);
+    }
+    throw e;
+  }
 }

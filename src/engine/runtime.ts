@@ -2,19 +2,22 @@
 // and the mode; legacy adds the prestart hook, cdi resolves CDI names in the spec directories,
 // jit-cdi builds the edits from the driver in memory; feature devices are added in every mode.
 // The spec is rewritten whole or not at all.
-import { readFileSync, statSync } from "node:fs";
 import { writeAtomic } from "../atomic";
 import { policyOf, type Config } from "../config/config";
 import { core, type CdiEdits, type Request } from "../core";
-import { containerSpec, type Spec } from "../discover/container";
+import { checkSpec, containerSpec, type Spec } from "../discover/container";
 import { injectionOf } from "./inject";
 import { fileFacts, nodeFacts } from "../discover/driver";
 import { NvctError } from "../errors";
+import { readRegularText } from "../files";
 import { parseLossless } from "../json";
 import { resolveDevices } from "./cdi";
 import { factsAndFingerprint } from "./facts";
 import { Decisions } from "./memo";
 import { applyEdits } from "./oci";
+
+/** The largest config.json read (as the hook's). */
+const MAX_SPEC = 64 << 20;
 
 export const HOOK_NAMES = ["nvidia-container-runtime-hook", "nvidia-container-toolkit"];
 
@@ -63,13 +66,12 @@ export function loadBundleSpec(bundle: string): { file: string; spec: Spec } {
   const file = `${bundle.replace(/\/+$/, "") || "."}/config.json`;
   let spec: Spec;
   try {
-    const st = statSync(file);
-    if (!st.isFile()) throw Object.assign(new Error("not a regular file"), { code: "not a regular file" });
-    spec = parseLossless(readFileSync(file, "utf8"));
-    if (typeof spec !== "object" || spec === null || Array.isArray(spec)) throw new Error("not a JSON object");
+    spec = parseLossless(readRegularText(file, MAX_SPEC));
   } catch (e) {
     throw new NvctError("spec", `failed to load the OCI spec of bundle \`${bundle}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, e);
   }
+  const bad = checkSpec(spec);
+  if (bad) throw new NvctError("spec", `invalid OCI spec \`${file}\`: ${bad}`);
   return { file, spec };
 }
 
@@ -77,15 +79,7 @@ export function loadBundleSpec(bundle: string): { file: string; spec: Spec } {
 export async function modifySpec(spec: Spec, bundle: string, cfg: Config, paths: RuntimePaths, env: Record<string, string | undefined>, log: Log): Promise<SpecChange> {
   const policy = policyOf(cfg, "runtime");
   const decisions = new Decisions(cfg.nvct.cacheDir, (m) => log("debug", m));
-  let cs;
-  try {
-    cs = containerSpec(spec, policy);
-    if (!Array.isArray(cs.env) || !cs.env.every((e) => typeof e === "string")) throw new Error("`process.env` is not a list of strings");
-    if (!cs.mounts.every((m) => typeof m.destination === "string")) throw new Error("`mounts` is not a list of mounts");
-  } catch (e) {
-    throw new NvctError("spec", `invalid OCI spec of bundle \`${bundle}\`: ${(e as Error).message}`, e);
-  }
-  const req = await decisions.request(cs, policy);
+  const req = await decisions.request(containerSpec(spec, policy), policy);
   log("info", `Using ${req.mode} mode for bundle ${bundle}`);
   const features = featureEdits(req, cfg);
   if (features && (features.deviceNodes.length || features.mounts.length)) log("info", `Adding devices for ${req.features.join(", ")}`);

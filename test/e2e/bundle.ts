@@ -20,20 +20,28 @@ export interface RootfsOptions {
   debian: boolean;
 }
 
-/** Builds a rootfs in dir (compiling the probe once per directory). */
+let probeBuilt: string | undefined;
+let lddOut: string | undefined;
+
+/** Builds a rootfs in dir (compiling the probe once per process). */
 export function makeRootfs(dir: string, o: RootfsOptions): string {
   const root = join(dir, "rootfs");
   for (const d of ["bin", "etc", "proc", "sys", "dev", "tmp", "usr/bin", "lib64"]) mkdirSync(join(root, d), { recursive: true });
   copyFileSync(BUSYBOX, join(root, "bin/busybox"));
   chmodSync(join(root, "bin/busybox"), 0o755);
   for (const a of APPLETS) symlinkSync("busybox", join(root, "bin", a));
-  const probe = join(dir, "probe");
-  if (!existsSync(probe)) run("gcc", ["-O2", "-o", probe, join(import.meta.dir, "probe.c"), "-ldl"]);
+  // Compiled once per process (while its directory lasts): tests make hundreds of rootfs.
+  if (!probeBuilt || !existsSync(probeBuilt)) {
+    probeBuilt = join(dir, "probe");
+    run("gcc", ["-O2", "-o", probeBuilt, join(import.meta.dir, "probe.c"), "-ldl"]);
+  }
+  const probe = probeBuilt;
   copyFileSync(probe, join(root, "bin/probe"));
   chmodSync(join(root, "bin/probe"), 0o755);
   const libdir = o.debian ? "lib/x86_64-linux-gnu" : "lib";
   mkdirSync(join(root, libdir), { recursive: true });
-  const ldd = run("ldd", [probe]);
+  lddOut ??= run("ldd", [probe]);
+  const ldd = lddOut;
   for (const m of ldd.matchAll(/(\/\S+) \(0x/g)) {
     const host = m[1];
     const base = host.split("/").pop()!;

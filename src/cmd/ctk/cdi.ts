@@ -1,11 +1,13 @@
 // `nvidia-ctk cdi generate | list | transform root`.
-import { readFileSync } from "node:fs";
 import { writeAtomic } from "../../atomic";
 import { toFile, type CdiFile, type FileEdits } from "../../cdi/spec";
 import type { GenerateMode, NameStrategy } from "../../core";
 import { NvctError } from "../../errors";
+import { readRegularText } from "../../files";
 import { noOperands, type Command } from "../runner";
 
+/** The largest spec transform reads (as the spec directories' bound). */
+const MAX_INPUT = 16 << 20;
 const NAME = /^[a-z0-9][a-z0-9.-]*$/;
 const MODES = ["auto", "nvml", "csv", "wsl", "management", "imex", "gds", "mofed", "nvswitch", "gdrcopy"];
 /** The modes nvct writes; auto is nvml here (csv on Tegra and wsl under WSL are not written yet). */
@@ -91,7 +93,8 @@ const LIST: Command = {
     const dirs = (c.args["spec-dir"] as string[]).length ? (c.args["spec-dir"] as string[]) : ["/etc/cdi", "/var/run/cdi"];
     const { loadSpecs } = await import("../../discover/cdi");
     const names = new Set<string>();
-    for (const { spec } of loadSpecs(dirs, (m) => c.io.stderr(`${m}\n`))) for (const d of spec.devices) names.add(`${spec.kind}=${d.name}`);
+    const { logrusReport } = await import("../cdihook");
+    for (const { spec } of loadSpecs(dirs, (m) => logrusReport("warning", m, c.io))) for (const d of spec.devices) names.add(`${spec.kind}=${d.name}`);
     c.io.stdout([...names].map((n) => n + "\n").join(""));
   },
 };
@@ -113,7 +116,7 @@ const ROOT: Command = {
     }
     let text: string;
     try {
-      text = a.input ? readFileSync(a.input, "utf8") : c.io.stdin();
+      text = a.input ? readRegularText(a.input, MAX_INPUT) : c.io.stdin();
     } catch (e) {
       throw new NvctError("config", `failed to read \`${a.input}\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
     }

@@ -1,9 +1,9 @@
 // `nvidia-ctk config [--set K=V]... [-i | -o F]` and `config default`.
-import { readFileSync } from "node:fs";
 import { writeAtomic } from "../../atomic";
 import { configPath, defaults, parseConfig } from "../../config/config";
 import { stringify, type Table } from "../../config/toml";
 import { NvctError } from "../../errors";
+import { readRegularText } from "../../files";
 import { noOperands, type Command } from "../runner";
 
 const KNOWN_TOP = ["disable-require", "swarm-resource", "accept-nvidia-visible-devices-envvar-when-unprivileged", "accept-nvidia-visible-devices-as-volume-mounts", "supported-driver-capabilities"];
@@ -105,7 +105,7 @@ export const CONFIG: Command = {
     const file: string = a["config-file"] ?? configPath(undefined, c.env);
     let text = "";
     try {
-      text = readFileSync(file, "utf8");
+      text = readRegularText(file, 1 << 20);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new NvctError("config", `failed to read \`${file}\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
     }

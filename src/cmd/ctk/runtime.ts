@@ -1,9 +1,9 @@
 // `nvidia-ctk runtime configure`: the nvidia runtime in an engine's config (src/engines/), as the
 // newest toolkit writes it (containerd and CRI-O: a drop-in file by default); every file written
 // atomically, or printed with --dry-run.
-import { readFileSync } from "node:fs";
 import { writeAtomic } from "../../atomic";
 import { ENGINES } from "../../engines";
+import { readRegularText } from "../../files";
 import { NvctError } from "../../errors";
 import { logrusReport } from "../cdihook";
 import { logrusLine, noOperands, type Command } from "../runner";
@@ -44,7 +44,7 @@ const CONFIGURE: Command = {
     const file: string = a.config ?? engine.config;
     let text = "";
     try {
-      text = readFileSync(file, "utf8");
+      text = readRegularText(file, 16 << 20);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new NvctError("config", `failed to read \`${file}\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
     }
