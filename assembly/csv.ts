@@ -146,8 +146,8 @@ export function parseLine(line: string, why: Box<string>): CsvEntry | null {
  * one named `.csv`) and of those only devices.csv, drivers.csv and l4t.csv unless the container's
  * NVIDIA_REQUIRE_JETPACK is `csv-mounts=all`; none left: use-defaults. Each line is `KIND, PATH`
  * (trimmed; the path may hold commas): KIND exactly dev, lib, sym or dir, PATH not empty; any
- * other line (blank, `#...`) is skipped with a warning, as is a file that cannot be read or has no
- * valid line. sym entries matching an ignore pattern are dropped.
+ * other line (blank, `#...`) is skipped (listed in skipped, blank ones aside), a file that cannot be
+ * read or has no valid line with a warning. sym entries matching an ignore pattern are dropped.
  */
 export function csvparse(load: CsvLoad): CsvSpecs {
   const out = new CsvSpecs();
@@ -171,7 +171,7 @@ export function csvparse(load: CsvLoad): CsvSpecs {
       const why = new Box<string>("");
       const e = parseLine(lines[n], why);
       if (e === null) {
-        if (lines[n].trim().length > 0) out.warnings.push("Skipping invalid mount spec '" + lines[n].trim() + "' (" + f.path + " line " + (n + 1).toString() + "): " + why.value);
+        if (lines[n].trim().length > 0) out.skipped.push("Skipping invalid mount spec '" + lines[n].trim() + "' (" + f.path + " line " + (n + 1).toString() + "): " + why.value);
         continue;
       }
       valid++;
