@@ -5,6 +5,7 @@
 import { VOCABULARY } from "../../build/out/gen/vocabulary";
 import { configPath, loadConfig, policyOf } from "../config/config";
 import { containerSpec, deviceCgroup, parseState, readSpec, rootfsOf, type Spec } from "../discover/container";
+import { hasTegraFiles, isTegraHost } from "../discover/tegra";
 import { classified, NvctError } from "../errors";
 import type { Env, Io } from "../io";
 import type { DeviceCgroup } from "../discover/container";
@@ -14,6 +15,8 @@ import { COMMIT, VERSION } from "../version";
 import { runTool, type Context, type Tool } from "./runner";
 
 const TOOL = "nvidia-container-runtime-hook";
+const TEGRA_REFUSAL =
+  "invoking the NVIDIA Container Runtime Hook directly (e.g. specifying the docker --gpus flag) is not supported. Please use the NVIDIA Container Runtime (e.g. specify the --runtime=nvidia flag) instead";
 
 /**
  * A cheap superset of "asks for a GPU", from the core's own vocabulary: false only when the spec
@@ -44,6 +47,11 @@ async function prestart(c: Context): Promise<number> {
   const rootfs = rootfsOf(state.bundle, spec);
   mark("spec");
   if (!mayRequestDevices(spec, cfg.swarmResource, cfg.acceptVolumeMounts)) return 0;
+  // As the reference: auto is csv on a Tegra host, a mode only the runtime handles (two stats elsewhere).
+  if (!cfg.hook.skipModeDetection && (cfg.runtime.mode === "auto" || cfg.runtime.mode === "") && hasTegraFiles(cfg.cli.root)) {
+    const { nvmlFacts } = await import("../discover/tegra-libs");
+    if (isTegraHost(cfg.cli.root, nvmlFacts)) throw new NvctError("runtime", TEGRA_REFUSAL);
+  }
   const policy = policyOf(cfg);
   const { Decisions } = await import("../engine/memo");
   const decisions = new Decisions(cfg.nvct.cacheDir, (m) => log.debug(m));
