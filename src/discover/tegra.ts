@@ -10,12 +10,13 @@ export const SOC_FAMILY = "/sys/devices/soc0/family";
 
 /** /etc/nv_tegra_release under the root is there and not a directory, or the SoC family is tegra*. */
 export function hasTegraFiles(root: string): boolean {
+  // No exception where the files are missing, as on every other host: two stats, nothing more.
+  const release = statSync(under(root, TEGRA_RELEASE), { throwIfNoEntry: false });
+  if (release && !release.isDirectory()) return true;
+  const family = under(root, SOC_FAMILY);
+  const st = statSync(family, { throwIfNoEntry: false });
+  if (!st || st.isDirectory()) return false;
   try {
-    if (!statSync(under(root, TEGRA_RELEASE)).isDirectory()) return true;
-  } catch {}
-  try {
-    const family = under(root, SOC_FAMILY);
-    if (statSync(family).isDirectory()) return false;
     return readFileSync(family, "utf8").toLowerCase().startsWith("tegra");
   } catch {
     return false;
@@ -24,11 +25,8 @@ export function hasTegraFiles(root: string): boolean {
 
 /** The host's /etc/nv_tegra_release is a file (the reference mounts the host's, whatever the root). */
 export function hasTegraRelease(): boolean {
-  try {
-    return !statSync(TEGRA_RELEASE).isDirectory();
-  } catch {
-    return false;
-  }
+  const st = statSync(TEGRA_RELEASE, { throwIfNoEntry: false });
+  return !!st && !st.isDirectory();
 }
 
 /** Orin's and Thor's integrated GPUs, by the names NVML gives them. */
