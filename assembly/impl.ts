@@ -8,3 +8,4 @@ export { ldcacheRead as ldcacheread, ldcacheWrite as ldcachewrite } from "./ldca
 export { prologue as deviceprogram } from "./bpf";
 export { cdihook } from "./hooks";
 export { vocabulary } from "./vocabulary";
+export { csvparse, csvedits, csvspec } from "./csv";

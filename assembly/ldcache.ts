@@ -143,9 +143,13 @@ export function ldcacheRead(data: Uint8Array, all: bool): Outcome<LdEntry[]> {
   return ok<LdEntry[]>(out);
 }
 
-/** `lib<name>.so.<digits>[.<digits>...]`: what ldconfig takes from a folder. */
+/**
+ * `lib<name>.so.<digits>[.<digits>...]`, or `lib<name>.so`: what ldconfig takes from a folder (it
+ * files an unversioned library such as Tegra's libnvrm_gpu.so under that name, its SONAME).
+ */
 function libraryFileName(name: string): bool {
   if (!name.startsWith("lib")) return false;
+  if (name.length > 6 && name.endsWith(".so") && name.indexOf(".so") == name.length - 3) return true;
   const so = name.indexOf(".so.");
   if (so < 4) return false;
   const rest = name.substring(so + 4).split(".");
@@ -162,7 +166,7 @@ function libraryFileName(name: string): bool {
 /**
  * ldcachewrite(update). `old` is the container's current cache (any bytes: a missing or corrupt
  * cache counts as empty); `add` are entries to add; `candidates` are files of update-ldcache
- * folders with their first bytes: those named `lib*.so.<digits>...` with an ELF header are added
+ * folders with their first bytes: those named `lib*.so.<digits>...` or `lib*.so` with an ELF header are added
  * under their file name, 32 or 64 bits by the ELF class. An added entry replaces an old one of the
  * same name and flags. The entries' flags: libc6, plus the 64-bit flag of the arch (x64 0x0300,
  * arm64 0x0a00). Old entries are kept as they were (flags, osversion, hwcap), except glibc-hwcaps

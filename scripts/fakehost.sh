@@ -48,10 +48,12 @@ mount -t overlay nvct-dev -o "lowerdir=/dev,upperdir=$scratch/devup,workdir=$scr
 for sub in pts shm mqueue hugepages; do
   if mountpoint -q "$scratch/hostdev/$sub"; then mount --rbind "$scratch/hostdev/$sub" "/dev/$sub"; fi
 done
-while read -r path type major minor; do
+# Each line: PATH TYPE MAJOR MINOR [MODE [GID]] (default 666 and the group of root).
+while read -r path type major minor nodemode nodegid; do
   mkdir -p "/dev/$(dirname "$path")"
   rm -f "/dev/$path"
-  mknod -m 666 "/dev/$path" "$type" "$major" "$minor"
+  mknod -m "${nodemode:-666}" "/dev/$path" "$type" "$major" "$minor"
+  if [ -n "${nodegid:-}" ]; then chgrp "$nodegid" "/dev/$path"; fi
 done < "$dir/devnodes"
 # Links under /dev (/dev/dri/by-path), and the sysfs view of the PCI devices of a graphics host.
 if [ -f "$dir/devlinks" ]; then
@@ -90,6 +92,10 @@ if [ "$writable" = 1 ]; then
   export FAKEHOST_UPPER="$scratch"
 elif [ "$etc" != /etc ]; then
   mount -t overlay nvct-etc -o "lowerdir=$etc" /etc
+fi
+# Host facts under /sys/devices (/sys/devices/soc0/family of a Tegra): laid over it, read-only.
+if [ -d "$dir/host-sys" ]; then
+  mount -t overlay nvct-sys -o "lowerdir=$dir/host-sys:/sys/devices" /sys/devices
 fi
 if [ "$mode" = host ]; then
   if [ "$writable" = 0 ]; then

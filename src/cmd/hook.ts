@@ -5,6 +5,7 @@
 import { VOCABULARY } from "../../build/out/gen/vocabulary";
 import { configPath, loadConfig, policyOf } from "../config/config";
 import { containerSpec, deviceCgroup, envName, parseState, readSpec, rootfsOf, type Spec } from "../discover/container";
+import { hasTegraFiles, isTegraHost } from "../discover/tegra";
 import { classified, NvctError } from "../errors";
 import type { Env, Io } from "../io";
 import type { DeviceCgroup } from "../discover/container";
@@ -14,7 +15,6 @@ import { COMMIT, VERSION } from "../version";
 import { runTool, type Context, type Tool } from "./runner";
 
 const TOOL = "nvidia-container-runtime-hook";
-
 /**
  * A cheap superset of "asks for a GPU", from the core's own vocabulary: false only when the spec
  * has none of the variables or mounts a request can come from.
@@ -41,7 +41,14 @@ async function prestart(c: Context): Promise<number> {
   const rootfs = rootfsOf(state.bundle, spec);
   mark("spec");
   if (!mayRequestDevices(spec, cfg.swarmResource, cfg.acceptVolumeMounts)) return 0;
-  const policy = policyOf(cfg, "hook");
+  // As the reference: auto is csv on a Tegra host, a mode only the runtime handles (refused below;
+  // two stats on any other host).
+  let tegra = false;
+  if ((cfg.runtime.mode === "auto" || cfg.runtime.mode === "") && hasTegraFiles(cfg.cli.root)) {
+    const { nvmlFacts } = await import("../discover/tegra-libs");
+    tegra = isTegraHost(cfg.cli.root, nvmlFacts);
+  }
+  const policy = policyOf(cfg, "hook", tegra);
   const { Decisions } = await import("../engine/memo");
   const decisions = new Decisions(cfg.nvct.cacheDir, (m) => log.debug(m));
   const req = await decisions.request(containerSpec(spec, policy), policy);

@@ -8,6 +8,8 @@ import { core, type CdiEdits, type Request } from "../core";
 import { checkSpec, containerSpec, type Spec } from "../discover/container";
 import { injectionOf } from "./inject";
 import { fileFacts, nodeFacts } from "../discover/driver";
+import { isTegraHost } from "../discover/tegra";
+import { nvmlFacts } from "../discover/tegra-libs";
 import { NvctError } from "../errors";
 import { readRegularText } from "../files";
 import { parseLossless } from "../json";
@@ -77,7 +79,8 @@ export function loadBundleSpec(bundle: string): { file: string; spec: Spec } {
 
 /** Edits a spec in memory for the mode: what `create` writes back, and what `explain` shows. */
 export async function modifySpec(spec: Spec, bundle: string, cfg: Config, paths: RuntimePaths, env: Record<string, string | undefined>, log: Log): Promise<SpecChange> {
-  const policy = policyOf(cfg, "runtime");
+  // auto picks csv on a Tegra host (two stats anywhere else).
+  const policy = policyOf(cfg, "runtime", (cfg.runtime.mode === "auto" || cfg.runtime.mode === "") && isTegraHost(cfg.cli.root, nvmlFacts));
   const decisions = new Decisions(cfg.nvct.cacheDir, (m) => log("debug", m));
   const req = await decisions.request(containerSpec(spec, policy), policy);
   log("info", `Using ${req.mode} mode for bundle ${bundle}`);
@@ -96,6 +99,12 @@ export async function modifySpec(spec: Spec, bundle: string, cfg: Config, paths:
       applyEdits(spec, decisions.jitedits(() => ({ injection, driver: facts(), rootfs: { debian: false, lib32: false }, cgroup: "none", arch: process.arch }), paths.cdiHook(), fingerprint, [injection, process.arch]));
     }
     if (req.cdiDevices.length) applyEdits(spec, resolveDevices(req.cdiDevices, cfg.runtime.cdi.defaultKind, cfg.runtime.cdi.specDirs, (m) => log("warning", m)));
+  } else if (req.mode === "csv") {
+    if (!req.gpu && !features) return { request: req, changed: false };
+    if (req.gpu) {
+      const { csvEdits } = await import("./csv");
+      applyEdits(spec, csvEdits(req, spec.process?.env ?? [], { root: cfg.cli.root, mountSpecPath: cfg.runtime.csv.mountSpecPath, hookPath: paths.cdiHook(), log }));
+    }
   } else {
     throw new NvctError("runtime", `mode \`${req.mode}\` is not supported by nvct yet (nvidia-container-runtime.mode): use auto, legacy, cdi or jit-cdi`);
   }

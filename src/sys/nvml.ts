@@ -169,6 +169,17 @@ export class Nvml {
     };
   }
 
+  /** The CUDA version and the GPUs' names only (what an integrated GPU answers). */
+  names(): { cuda: string; names: string[] } {
+    const cv = new Int32Array(1);
+    this.check("nvmlSystemGetCudaDriverVersion", this.lib.nvmlSystemGetCudaDriverVersion(ptr(cv)));
+    const count = new Uint32Array(1);
+    this.check("nvmlDeviceGetCount_v2", this.lib.nvmlDeviceGetCount_v2(ptr(count)));
+    const names: string[] = [];
+    for (let i = 0; i < count[0]; i++) names.push(this.str("nvmlDeviceGetName", 96, this.handle("nvmlDeviceGetHandleByIndex_v2", i)));
+    return { cuda: `${Math.trunc(cv[0] / 1000)}.${Math.trunc((cv[0] % 1000) / 10)}`, names };
+  }
+
   shutdown(): void {
     this.lib.nvmlShutdown();
     this.close();

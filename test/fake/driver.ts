@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { buildTegraHost, type TegraHost } from "./tegra";
 
 export interface FakeMig {
   gi: number;
@@ -44,6 +45,8 @@ export interface Scenario {
    * the Xorg modules, the EGL platform and Vulkan producer libraries.
    */
   graphics?: boolean;
+  /** A Tegra (Jetson) host instead of a discrete GPU's driver: see test/fake/tegra.ts. */
+  tegra?: TegraHost;
 }
 
 export const DRM_MAJOR = 226;
@@ -113,6 +116,17 @@ export const MIG_ON_ONE: Scenario = {
     },
     { name: "NVIDIA A100-SXM4-80GB", brand: 2, cc: [8, 0], minor: 1, bus: 0x20, uuid: uuid(21) },
   ],
+};
+
+/** A Jetson (L4T 35.4.1, CUDA 11.4): Tegra files, CSV mount specs, nvhost nodes, no NVML. */
+export const TEGRA: Scenario = { driver: "35.4.1", cuda: 11040, gpus: [], tegra: {} };
+
+/** An Orin with JetPack 6: the same, and an NVML that names its integrated GPU. */
+export const TEGRA_ORIN: Scenario = {
+  driver: "540.3.0",
+  cuda: 12060,
+  gpus: [{ name: "Orin (nvgpu)", brand: 0, cc: [8, 7], minor: 0, bus: 0, uuid: "GPU-54d0709b-558d-5a59-9c65-0c5fc14a21a4" }],
+  tegra: { nvml: true },
 };
 
 export function withGpus(n: number): Scenario {
@@ -211,6 +225,7 @@ export function cleanCompiledLibraries(): void {
  * (the nodes scripts/fakehost.sh makes). Returns `dir`.
  */
 export function buildFakeDriver(dir: string, s: Scenario): string {
+  if (s.tegra) return buildTegraHost(dir, { ...s, tegra: s.tegra });
   const root = join(dir, "root");
   const lib64 = join(root, "usr/lib/x86_64-linux-gnu");
   const lib32 = join(root, "usr/lib/i386-linux-gnu");

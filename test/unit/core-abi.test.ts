@@ -32,6 +32,15 @@ const SPEC_FILE = {
 };
 const HOOK = (name: string) => ({ name, links: ["a::/b/c"], folders: ["/usr/lib"], mode: "755", paths: ["/dev"], hostDriverVersion: "550.1", hostCudaVersion: "", compatRoot: "", params: "ModifyDeviceFiles: 1\n", compatFiles: ["libcuda.so.580.1"], compatFolders: [], gpuMinors: [0, 3], unique: "u" });
 const CACHE = readFileSync("/etc/ld.so.cache");
+const CSV_MATCH = { path: "/l/libcuda.so.1.1", kind: "file", resolved: "/l/libcuda.so.1.1", resolvedKind: "file", major: 0, minor: 0, mode: 0, gid: 0, chain: [], beside: [{ path: "/l/libcuda.so.1", target: "libcuda.so.1.1" }] };
+const CSV_HOST = {
+  root: "/r", devRoot: "/", tegraRelease: true, nvmlCuda: "12.6", orin: true, compatRoot: "",
+  found: [
+    { entry: { kind: "dev", path: "nvmap" }, matches: [{ ...CSV_MATCH, path: "/dev/nvmap", kind: "chardev", resolvedKind: "chardev", major: 10, minor: 120, mode: 0o660, gid: 44, beside: [] }] },
+    { entry: { kind: "lib", path: "/l/libcuda.so.1.1" }, matches: [CSV_MATCH] },
+    { entry: { kind: "sym", path: "/l/x.so" }, matches: [{ ...CSV_MATCH, path: "/l/x.so", kind: "symlink", chain: [{ path: "/l/x.so", target: "libcuda.so.1.1" }], beside: [] }] },
+  ],
+};
 
 const CASES: [string, unknown[]][] = [
   ["request", [SPEC(["NVIDIA_VISIBLE_DEVICES=0,1", "NVIDIA_DRIVER_CAPABILITIES=all", "NVIDIA_REQUIRE_X=cuda>=1", "NVIDIA_GDS=enabled", "NVIDIA_MIG_CONFIG_DEVICES=all"]), POLICY]],
@@ -64,6 +73,11 @@ const CASES: [string, unknown[]][] = [
   ["deviceprogram", [[{ kind: "c", major: 195, minor: 0, access: "rw" }, { kind: "b", major: 8, minor: 1, access: "m" }]]],
   ["deviceprogram", [[{ kind: "c", major: 1, minor: 3, access: "rx" }]]],
   ["vocabulary", []],
+  ["csvparse", [{ files: [{ path: "/d/devices.csv", text: "dev, /dev/nvmap\nbad\nsym, /x/libé.so" }, { path: "/d/l4t.csv", text: undefined }], listed: true, env: ["NVIDIA_REQUIRE_JETPACK=csv-mounts=all"], ignorePatterns: ["**/none"] }]],
+  ["csvedits", [{ host: CSV_HOST, hookPath: "/usr/bin/nvidia-cdi-hook", devices: ["all"], requires: ["cuda>=11"], cuda: "12.2", arch: "8.7" }]],
+  ["csvedits", [{ host: CSV_HOST, hookPath: "/h", devices: ["3"], requires: [], cuda: "", arch: "" }]],
+  ["csvspec", [{ host: CSV_HOST, options: CDI_OPTS }]],
+  ["csvspec", [{ host: CSV_HOST, options: { ...CDI_OPTS, deviceIds: ["none"] } }]],
 ];
 
 /** jco lifts list<u32> as a Uint32Array where nvct's binding gives number[]: the same values. */
@@ -98,7 +112,7 @@ describe("core ABI: the shipped binding and jco's agree", () => {
     const exported = Object.keys(hand).sort();
     expect([...fns].sort()).toEqual(exported);
     for (const f of exported) {
-      if (f === "vocabulary" || f === "featureedits" || f === "jitedits") continue;
+      if (f === "vocabulary" || f === "featureedits" || f === "jitedits" || f === "csvparse") continue;
       const outcomes = CASES.filter(([g]) => g === f).map(([, args]) => (settle(() => hand[f](...structuredClone(args))) as any).tag);
       expect({ f, outcomes: [...new Set(outcomes)].sort() }).toEqual({ f, outcomes: ["err", "ok"] });
     }

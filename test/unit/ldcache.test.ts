@@ -138,9 +138,12 @@ describe("ld.so.cache writer", () => {
       { path: "/usr/lib/libbar.so.2.1", head: elf(1) },
       { path: "/usr/lib/libnotelf.so.1", head: new Uint8Array([1, 2, 3, 4, 5]) },
       { path: "/usr/lib/libdev.so", head: elf(2) },
+      { path: "/usr/lib/libso.so.x.so", head: elf(2) },
+      { path: "/usr/lib/lib.so", head: elf(2) },
       { path: "/usr/lib/README", head: elf(2) },
     ]);
-    expect(readLdCache(out)).toEqual([{ name: "libfoo.so.1", path: "/usr/lib/libfoo.so.1", bits: 64 }, { name: "libbar.so.2.1", path: "/usr/lib/libbar.so.2.1", bits: 32 }]);
+    // An unversioned library (libnvrm_gpu.so on Tegra) is filed under its name, as ldconfig files it.
+    expect(readLdCache(out)).toEqual([{ name: "libfoo.so.1", path: "/usr/lib/libfoo.so.1", bits: 64 }, { name: "libdev.so", path: "/usr/lib/libdev.so", bits: 64 }, { name: "libbar.so.2.1", path: "/usr/lib/libbar.so.2.1", bits: 32 }]);
   });
 
   test("arm64: 64-bit entries carry the aarch64 flag", () => {

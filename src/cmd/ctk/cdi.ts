@@ -1,17 +1,17 @@
 // `nvidia-ctk cdi generate | list | transform root`.
 import { writeAtomic } from "../../atomic";
 import { toFile, type CdiFile, type FileEdits } from "../../cdi/spec";
-import type { GenerateMode, NameStrategy } from "../../core";
+import type { CdiOptions, GenerateMode, NameStrategy } from "../../core";
 import { NvctError } from "../../errors";
 import { readRegularText } from "../../files";
-import { noOperands, type Command } from "../runner";
+import { logrusLine, noOperands, type Command } from "../runner";
 
 /** The largest spec transform reads (as the spec directories' bound). */
 const MAX_INPUT = 16 << 20;
 const NAME = /^[a-z0-9][a-z0-9.-]*$/;
 const MODES = ["auto", "nvml", "csv", "wsl", "management", "imex", "gds", "mofed", "nvswitch", "gdrcopy"];
-/** The modes nvct writes; auto is nvml here (csv on Tegra and wsl under WSL are not written yet). */
-const SUPPORTED_MODES = ["auto", "nvml", "management", "imex", "gds", "mofed", "nvswitch", "gdrcopy"];
+/** The modes nvct writes; auto is csv on a Tegra host, else nvml (wsl is not written yet). */
+const SUPPORTED_MODES = ["auto", "nvml", "csv", "management", "imex", "gds", "mofed", "nvswitch", "gdrcopy"];
 const HOOK_NAMES = ["create-symlinks", "enable-cuda-compat", "update-ldcache", "disable-device-node-modification", "update-application-profile", "chmod", "all"];
 
 const lists = (v: string[] | undefined) => (v ?? []).flatMap((x) => x.split(",")).map((x) => x.trim()).filter(Boolean);
@@ -22,7 +22,7 @@ const GENERATE: Command = {
   args: {
     output: { type: "string", description: "Write the spec to this file (atomically) instead of stdout" },
     format: { type: "string", description: "yaml | json (default: from the output's extension, else yaml)" },
-    mode: { type: "string", alias: "discovery-mode", description: `${SUPPORTED_MODES.join(" | ")} (${MODES.filter((m) => !SUPPORTED_MODES.includes(m)).join(", ")}: not yet in nvct)` },
+    mode: { type: "string", alias: "discovery-mode", description: `${SUPPORTED_MODES.join(" | ")} (${MODES.filter((m) => !SUPPORTED_MODES.includes(m)).join(", ")}: not yet in nvct); auto is csv on a Tegra host` },
     "device-name-strategy": { type: "string", description: "index | uuid | type-index (repeatable; default index and uuid)" },
     "driver-root": { type: "string", description: "The driver's root (default /)" },
     "dev-root": { type: "string", description: "Where the device nodes are (default /)" },
@@ -35,10 +35,11 @@ const GENERATE: Command = {
     "feature-flag": { type: "string", alias: "feature-flags", description: "A feature flag (repeatable; accepted)" },
     "no-all-device": { type: "boolean", description: "Do not write the merged `all` device" },
     "device-id": { type: "string", alias: ["device-ids", "device", "devices"], description: "The devices to write (repeatable; default all; `none`: an empty device)" },
-    "library-search-path": { type: "string", description: "Accepted for compatibility" },
+    "library-search-path": { type: "string", description: "csv mode: where lib and sym entries are looked for before / (repeatable)" },
     "config-search-path": { type: "string", description: "Accepted for compatibility" },
-    "csv.file": { type: "string", description: "csv mode: a CSV mount spec (not yet in nvct)" },
-    "csv.ignore-pattern": { type: "string", description: "csv mode (not yet in nvct)" },
+    "csv.file": { type: "string", description: "csv mode: a CSV mount spec file (repeatable; default devices.csv, drivers.csv, l4t.csv of /etc/nvidia-container-runtime/host-files-for-container.d)" },
+    "csv.ignore-pattern": { type: "string", description: "csv mode: leave out sym entries matching this glob (`**/NAME` matches the base name; repeatable)" },
+    "csv.compat-container-root": { type: "string", description: "csv mode: the container's CUDA compat directory on Orin (default /usr/local/cuda/compat_orin)" },
   },
   repeatable: ["device-name-strategy", "disable-hook", "enable-hook", "feature-flag", "device-id", "library-search-path", "config-search-path", "csv.file", "csv.ignore-pattern"],
   async run(c) {
@@ -63,9 +64,10 @@ const GENERATE: Command = {
     const disabled = lists(a["disable-hook"]);
     if (enabled.includes("all")) throw new NvctError("usage", "enabling all hooks is not supported");
     for (const h of [...enabled, ...disabled]) if (!HOOK_NAMES.includes(h)) throw new NvctError("usage", `invalid hook \`${h}\`: want ${HOOK_NAMES.join(", ")}`);
-    const { generateSpec } = await import("../../engine/cdi");
-    const spec = generateSpec({ root: a["driver-root"] ?? c.env.NVIDIA_CTK_DRIVER_ROOT ?? "/" }, a["dev-root"] ?? a["driver-root"] ?? "/", {
-      mode: (mode === "auto" ? "nvml" : mode) as GenerateMode,
+    const root = a["driver-root"] ?? c.env.NVIDIA_CTK_DRIVER_ROOT ?? "/";
+    const devRoot = a["dev-root"] ?? a["driver-root"] ?? "/";
+    const options: CdiOptions = {
+      mode: (mode === "auto" || mode === "csv" ? "nvml" : mode) as GenerateMode,
       vendor,
       class: klass,
       strategies: (strategies.length ? strategies : ["index", "uuid"]) as NameStrategy[],
@@ -75,7 +77,26 @@ const GENERATE: Command = {
       disabledHooks: disabled,
       noAllDevice: !!a["no-all-device"],
       deviceIds: lists(a["device-id"]),
-    });
+    };
+    const csv = await import("../../engine/csv");
+    // auto: csv on a Tegra host, as the reference resolves it; else the driver's (nvml).
+    let spec;
+    if (mode === "csv" || (mode === "auto" && csv.tegraHost(root))) {
+      const env = (k: string) => (c.env[k] ? c.env[k]!.split(",").map((x) => x.trim()).filter(Boolean) : []);
+      const files = lists(a["csv.file"]);
+      spec = csv.csvSpec(
+        {
+          root,
+          devRoot,
+          files: files.length ? files : env("NVIDIA_CTK_CDI_GENERATE_CSV_FILES").length ? env("NVIDIA_CTK_CDI_GENERATE_CSV_FILES") : csv.DEFAULT_FILES,
+          ignorePatterns: lists(a["csv.ignore-pattern"]).length ? lists(a["csv.ignore-pattern"]) : env("NVIDIA_CTK_CDI_GENERATE_CSV_IGNORE_PATTERNS"),
+          librarySearchPaths: lists(a["library-search-path"]),
+          compatRoot: a["csv.compat-container-root"] ?? c.env.NVIDIA_CTK_CDI_GENERATE_CSV_CONTAINER_COMPAT_ROOT ?? "",
+          log: (level, m) => level === "warning" && c.io.stderr(logrusLine("warning", m)),
+        },
+        options,
+      );
+    } else spec = (await import("../../engine/cdi")).generateSpec({ root }, devRoot, options);
     const file = toFile(spec);
     const text = format === "json" ? JSON.stringify(file, null, 2) + "\n" : Bun.YAML.stringify(file, null, 2) + "\n";
     if (!output) c.io.stdout(text);
