@@ -7,6 +7,18 @@ export function mark(name: string): void {
   marks.push([name, performance.now()]);
 }
 
+/** The phases so far, each with its time: `config 0.41 ms, spec 0.22 ms, ...` (for the debug log). */
+export function phases(): string {
+  let prev = 0;
+  return marks
+    .map(([n, t]) => {
+      const step = `${n} ${(t - prev).toFixed(2)} ms`;
+      prev = t;
+      return step;
+    })
+    .join(", ");
+}
+
 export function dumpTrace(env: Record<string, string | undefined>, write: (s: string) => void): void {
   if (!env.NVCT_TRACE) return;
   let prev = 0;

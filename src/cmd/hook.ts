@@ -3,14 +3,15 @@
 // its GPUs in this process. A container that cannot be asking for a GPU costs no more than
 // reading its spec.
 import { VOCABULARY } from "../../build/out/gen/vocabulary";
-import { configPath, loadConfig, policyOf } from "../config/config";
+import { configPath, loadConfig, policyOf, type Config } from "../config/config";
 import { containerSpec, deviceCgroup, envName, parseState, readSpec, rootfsOf, type Spec } from "../discover/container";
 import { hasTegraFiles, isTegraHost } from "../discover/tegra";
-import { classified, NvctError } from "../errors";
+import { asNvctError, classified, NvctError } from "../errors";
+import type { Op } from "../core";
 import type { Env, Io } from "../io";
 import type { DeviceCgroup } from "../discover/container";
-import { fileLogger } from "../log";
-import { mark } from "../trace";
+import { fileLogger, type Logger } from "../log";
+import { mark, phases } from "../trace";
 import { COMMIT, VERSION } from "../version";
 import { runTool, type Context, type Tool } from "./runner";
 
@@ -36,6 +37,18 @@ async function prestart(c: Context): Promise<number> {
   const cfg = loadConfig(configPath(c.args.config, c.env), (m) => c.io.stderr(`${TOOL}: warning: ${m}\n`));
   const log = fileLogger(TOOL, cfg.cli.debug);
   mark("config");
+  try {
+    return await injectFor(c, cfg, log);
+  } catch (e) {
+    log.error(classified(asNvctError(e)));
+    throw e;
+  } finally {
+    // The time of each phase, for the operator reading the debug log.
+    log.debug(`phases: ${phases()}`);
+  }
+}
+
+async function injectFor(c: Context, cfg: Config, log: Logger): Promise<number> {
   const state = parseState(c.io.stdin());
   const spec = readSpec(state.bundle);
   const rootfs = rootfsOf(state.bundle, spec);
@@ -58,15 +71,17 @@ async function prestart(c: Context): Promise<number> {
     throw new NvctError("runtime", `invoking the NVIDIA Container Runtime Hook directly (e.g. specifying the docker --gpus flag) is not supported in ${req.mode} mode. Please use the NVIDIA Container Runtime (e.g. specify the --runtime=nvidia flag) instead`);
   }
   if (!req.gpu) {
-    log.debug("not a GPU container:", req.reason);
+    log.info(`not a GPU container: ${req.reason}`);
     return 0;
   }
-  log.debug("request", req);
+  log.info(`using root ${cfg.cli.root}, ldcache ${cfg.cli.ldcache ?? `${cfg.cli.root.replace(/\/$/, "")}/etc/ld.so.cache`}`);
+  log.info(`requested devices ${req.devices.length ? req.devices.join(",") : "none (the driver only)"} from ${req.source}; capabilities ${req.caps.join(",")}${req.requires.length ? `; requirements ${req.requires.join("; ")}` : ""}`);
   // Loaded here so that a container without GPUs never pays for the engine's modules.
   const { inject, injectionOf } = await import("../engine/inject");
   const { sys } = await import("../sys/libc");
   mark("engine loaded");
-  inject(
+  const { planLines } = await import("./explain");
+  const plan = inject(
     {
       pid: state.pid,
       rootfs,
@@ -74,11 +89,17 @@ async function prestart(c: Context): Promise<number> {
       driver: { root: cfg.cli.root, ldcache: cfg.cli.ldcache },
       cacheDir: cfg.nvct.cacheDir,
       cgroup: cfg.cli.noCgroups ? null : requireCgroup(state.pid),
-      log: (m, d) => log.debug(m, d ?? ""),
+      log: (m, d) => {
+        // One line per decision: each step of the plan as explain shows it.
+        if (m === "plan") for (const l of planLines(d as Op[])) log.info(l);
+        else if (m === "warning") log.warn(String(d));
+        else log.debug(m, d ?? "");
+      },
     },
     sys,
     decisions,
   );
+  log.info(`selected GPUs ${plan.gpus.join(",") || "none"}; ${plan.ops.length} steps applied`);
   return 0;
 }
 

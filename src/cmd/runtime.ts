@@ -8,6 +8,7 @@ import type { RuntimePaths } from "../engine/runtime";
 import { asNvctError, NvctError } from "../errors";
 import { appendLog } from "../files";
 import type { Env, Io } from "../io";
+import { mark, phases } from "../trace";
 import { COMMIT, VERSION } from "../version";
 import { lookPath } from "./path";
 import { logrusLine } from "./runner";
@@ -117,6 +118,8 @@ export async function runtime(argv: string[], env: Env, io: Io, argv0 = TOOL): P
     if (cfg && args.command === "create") {
       const { modifyBundle } = await import("../engine/runtime");
       await modifyBundle(args.bundle, cfg, paths(cfg), env, log);
+      mark("edited");
+      log("debug", `phases: ${phases()}`);
     }
     // Not a runc command: what `create` would do to the bundle, changing nothing.
     if (cfg && args.command === "explain") return await explainBundle(args.bundle, argv.includes("--json"), cfg, paths(cfg), env, io);

@@ -13,6 +13,7 @@ import { nvmlFacts } from "../discover/tegra-libs";
 import { NvctError } from "../errors";
 import { readRegularText } from "../files";
 import { parseLossless } from "../json";
+import { mark } from "../trace";
 import { resolveDevices } from "./cdi";
 import { factsAndFingerprint } from "./facts";
 import { Decisions } from "./memo";
@@ -83,7 +84,10 @@ export async function modifySpec(spec: Spec, bundle: string, cfg: Config, paths:
   const policy = policyOf(cfg, "runtime", (cfg.runtime.mode === "auto" || cfg.runtime.mode === "") && isTegraHost(cfg.cli.root, nvmlFacts));
   const decisions = new Decisions(cfg.nvct.cacheDir, (m) => log("debug", m));
   const req = await decisions.request(containerSpec(spec, policy), policy);
+  mark("request");
   log("info", `Using ${req.mode} mode for bundle ${bundle}`);
+  if (req.jitDevices.length) log("info", `Generating CDI edits for runtime.nvidia.com/gpu devices ${req.jitDevices.join(",")}`);
+  if (req.cdiDevices.length) log("info", `Resolving CDI devices ${req.cdiDevices.join(",")} from ${cfg.runtime.cdi.specDirs.join(", ")}`);
   const features = featureEdits(req, cfg);
   if (features && (features.deviceNodes.length || features.mounts.length)) log("info", `Adding devices for ${req.features.join(", ")}`);
   if (req.mode === "legacy") {

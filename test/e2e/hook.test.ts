@@ -200,6 +200,26 @@ describe("hook: policy", () => {
   });
 });
 
+describe("hook: the debug log, where operators look", () => {
+  test("libnvidia-container's form (banner, then I/E lines with time, pid and tool): the request and where it came from, each step, the GPUs, the time of each phase", () => {
+    const file = join(S.dir("log"), "nvidia-container-toolkit.log");
+    const config = `[nvidia-container-cli]\ndebug = "${file}"\n`;
+    expect(container({ env: ["NVIDIA_VISIBLE_DEVICES=1"], config }).status).toBe(0);
+    expect(container({ env: ["NVIDIA_VISIBLE_DEVICES=7"], config }).status).not.toBe(0);
+    const text = readFileSync(file, "utf8");
+    expect(text.startsWith("\n-- WARNING, the following logs are for debugging purposes only --\n\n")).toBe(true);
+    const lines = text.split("\n").filter((l) => /^[IWE]\d{4} /.test(l));
+    for (const l of lines) expect(l).toMatch(/^[IWE]\d{4} \d\d:\d\d:\d\d\.\d{6} \d+ nvidia-container-runtime-hook\] \S/);
+    const msgs = lines.map((l) => l.slice(l.indexOf("] ") + 2));
+    expect(msgs).toContain("requested devices 1 from NVIDIA_VISIBLE_DEVICES; capabilities compute,utility");
+    expect(msgs).toContain("node     /dev/nvidia1 (195:1) from /dev/nvidia1 ro,nosuid,noexec");
+    expect(msgs.some((m) => /^selected GPUs 1; \d+ steps applied$/.test(m))).toBe(true);
+    expect(msgs.filter((m) => /^phases: entry \d+\.\d\d ms, hook \d+\.\d\d ms, config \d+\.\d\d ms, spec \d+\.\d\d ms, request \d+\.\d\d ms/.test(m)).length).toBe(2);
+    expect(lines.filter((l) => l.startsWith("E"))).toHaveLength(1);
+    expect(lines.find((l) => l.startsWith("E"))).toEndWith("] device error: unknown device `7`");
+  });
+});
+
 describe("hook: layouts", () => {
   test("a non-Debian rootfs gets /usr/lib64, found by name through its ld.so.cache", () => {
     const r = container({ env: ["NVIDIA_VISIBLE_DEVICES=0"], debian: false });

@@ -64,6 +64,16 @@ describe("nvidia-container-runtime", () => {
     expect(lines[0]).toEqual({ level: "info", msg: `Using legacy mode for bundle ${r.dir}`, time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
   });
 
+  test("the debug log (logrus text, at debug level): the mode, what it generates, the time of each phase", () => {
+    const log = join(S.dir("rtlog"), "nvidia-container-runtime.log");
+    const r = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=1"], config: `[nvidia-container-runtime]\nmode = "jit-cdi"\ndebug = "${log}"\nlog-level = "debug"\n` });
+    expect(r.stdout).toContain("shim-exit: 0");
+    const text = readFileSync(log, "utf8");
+    expect(text).toMatch(/^time="[^"]+" level=info msg="Using jit-cdi mode for bundle [^"]+"$/m);
+    expect(text).toMatch(/^time="[^"]+" level=info msg="Generating CDI edits for runtime.nvidia.com\/gpu devices 1"$/m);
+    expect(text).toMatch(/^time="[^"]+" level=debug msg="phases: entry \d+\.\d\d ms, request \d+\.\d\d ms, (\w+ \d+\.\d\d ms, )*edited \d+\.\d\d ms"$/m);
+  });
+
   test("cdi mode: NVIDIA_VISIBLE_DEVICES=0 from nvct's generated spec; hooks make libcuda.so.1 loadable", () => {
     const r = viaShim({ env: ["NVIDIA_VISIBLE_DEVICES=0"], config: withDir(cdiConfig("cdi")) });
     expect(r.stderr).not.toContain("error");
