@@ -186,7 +186,9 @@ describe("errors: libnvidia-container's words and statuses", () => {
 
   test("--debug writes a log file; --help and --version print", () => {
     const r = inFakeHost(fakes["four-h100"].dir, ["sh", "-c", `${CLI} --debug=/tmp/nvct-debug.$$ info >/dev/null && cat /tmp/nvct-debug.$$ && rm /tmp/nvct-debug.$$`]);
-    expect(r.stdout).toContain("nvidia-container-cli DEBUG command");
+    // libnvidia-container's form: its banner, then glog lines.
+    expect(r.stdout).toStartWith("\n-- WARNING, the following logs are for debugging purposes only --\n\n");
+    expect(r.stdout).toMatch(/^I\d{4} \d\d:\d\d:\d\d\.\d{6} \d+ nvidia-container-cli\] command \{"command":"info"\}$/m);
     const h = inFakeHost(fakes["four-h100"].dir, [CLI, "list", "--help"]);
     expect(h.stdout).toContain("--compat32");
     expect(h.status).toBe(0);
