@@ -27,7 +27,7 @@ export function mountOptions(flags: MountFlag[]): string[] {
 }
 
 /** Which hooks are written: all but chmod, unless enabled or disabled by name (or `all`). */
-class HookChoice {
+export class HookChoice {
   constructor(public enabled: string[], public disabled: string[]) {}
   on(name: string): bool {
     if (this.enabled.includes(name)) return true;
@@ -36,7 +36,7 @@ class HookChoice {
   }
 }
 
-function hook(path: string, args: string[]): CdiHook {
+export function hook(path: string, args: string[]): CdiHook {
   const h = new CdiHook();
   h.hookName = "createContainer";
   h.path = path;
@@ -47,7 +47,7 @@ function hook(path: string, args: string[]): CdiHook {
   return h;
 }
 
-function node(path: string, host: string): CdiDeviceNode {
+export function node(path: string, host: string): CdiDeviceNode {
   const n = new CdiDeviceNode();
   n.path = path;
   if (host != path) n.hostPath = host;

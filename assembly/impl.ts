@@ -4,6 +4,7 @@ export { request } from "./request";
 export { plan } from "./plan";
 export { listing } from "./listing";
 export { cdispec, cdiedits, featureedits, jitedits } from "./cdi";
+export { wslspec } from "./wsl";
 export { ldcacheRead as ldcacheread, ldcacheWrite as ldcachewrite } from "./ldcache";
 export { prologue as deviceprogram } from "./bpf";
 export { cdihook } from "./hooks";

@@ -129,6 +129,59 @@ describe("nvidia-ctk cdi generate", () => {
     expect(r.spec.devices.map((d: any) => d.name)).toEqual(["all"]);
   });
 
+  describe("--mode wsl, on a WSL2 host laid out under a driver root", () => {
+    /** What WSL mounts: libdxcore.so, the Windows driver stores (one of them NVIDIA's), /dev/dxg. */
+    function wslHost(): { root: string; dev: string; store: string } {
+      const root = S.dir("wsl");
+      const store = "/usr/lib/wsl/drivers/nv_dispi.inf_amd64_0123456789abcdef";
+      const files = ["libcuda.so.1.1", "libcuda_loader.so", "libnvidia-ptxjitcompiler.so.1", "libnvidia-ml.so.1", "libnvidia-ml_loader.so", "libnvdxgdmal.so.1", "nvcubins.bin", "nvidia-smi", "libnvwgf2umx.so", "nvapi64.dll", "nv-vk64.json"];
+      for (const f of files) {
+        mkdirSync(join(root, store), { recursive: true });
+        writeFileSync(join(root, store, f), f);
+      }
+      mkdirSync(join(root, "usr/lib/wsl/drivers/iigd_dch.inf_amd64_fedcba"), { recursive: true });
+      writeFileSync(join(root, "usr/lib/wsl/drivers/iigd_dch.inf_amd64_fedcba/igd.so"), "intel");
+      mkdirSync(join(root, "usr/lib/wsl/lib"), { recursive: true });
+      writeFileSync(join(root, "usr/lib/wsl/lib/libdxcore.so"), "dxcore");
+      const dev = S.dir("wsldev");
+      mkdirSync(join(dev, "dev"));
+      spawnSync("mknod", [join(dev, "dev/dxg"), "c", "10", "63"]);
+      return { root, dev, store };
+    }
+
+    test("one device `all` with /dev/dxg; libdxcore and the NVIDIA store's files where they are; nvidia-smi linked; the ld cache; auto picks it", () => {
+      const { root, dev, store } = wslHost();
+      const r = generate(["--format", "json", "--mode", "wsl", "--driver-root", root, "--dev-root", dev]);
+      expect(r.stderr).toBe("");
+      expect(validate(r.spec, "cdi/schema.json")).toEqual([]);
+      expect(r.spec.devices).toEqual([{ name: "all", containerEdits: { deviceNodes: [{ path: "/dev/dxg", hostPath: join(dev, "dev/dxg") }] } }]);
+      const mounts = r.spec.containerEdits.mounts.map((m: any) => m.containerPath);
+      expect(mounts.slice(0, 9)).toEqual([...["libcuda.so.1.1", "libcuda_loader.so", "libnvidia-ptxjitcompiler.so.1", "libnvidia-ml.so.1", "libnvidia-ml_loader.so", "libnvdxgdmal.so.1", "nvcubins.bin", "nvidia-smi"].map((f) => `${store}/${f}`), "/usr/lib/wsl/lib/libdxcore.so"]);
+      expect(mounts).toContain(`${store}/libnvwgf2umx.so`);
+      expect(mounts).toContain(`${store}/nvapi64.dll`);
+      expect(mounts).not.toContain(`${store}/nv-vk64.json`);
+      expect(mounts.some((p: string) => p.includes("iigd"))).toBe(false);
+      expect(r.spec.containerEdits.mounts[0].hostPath).toBe(join(root, store, "libcuda.so.1.1"));
+      expect(r.spec.containerEdits.hooks.map((h: any) => h.args.slice(1))).toEqual([
+        ["create-symlinks", "--link", `${store}/nvidia-smi::/usr/bin/nvidia-smi`],
+        ["update-ldcache", "--folder", store, "--folder", "/usr/lib/wsl/lib"],
+      ]);
+      expect(r.spec.containerEdits.env).toEqual(["NVIDIA_VISIBLE_DEVICES=void"]);
+      const auto = generate(["--format", "json", "--driver-root", root, "--dev-root", dev]);
+      expect(auto.spec).toEqual(r.spec);
+    });
+
+    test("no /dev/dxg, or no store with libcuda.so.1.1: an error naming what is missing", () => {
+      const { root } = wslHost();
+      const noDxg = generate(["--mode", "wsl", "--driver-root", root, "--dev-root", S.dir("empty")]);
+      expect(noDxg.status).toBe(1);
+      expect(noDxg.stderr).toMatch(logrus("error", "no `/dev/dxg`: not a WSL2 host with a GPU"));
+      const { dev } = wslHost();
+      const noStore = generate(["--mode", "wsl", "--driver-root", S.dir("bare"), "--dev-root", dev]);
+      expect(noStore.stderr).toMatch(logrus("error", "failed to locate libcuda.so.1.1 at WSL driver store paths (/usr/lib/wsl/drivers/*)"));
+    });
+  });
+
   const bad: [string, string[], string][] = [
     ["format", ["--format", "toml"], "invalid --format `toml`: want yaml or json"],
     ["strategy", ["--device-name-strategy", "serial"], "invalid --device-name-strategy `serial`: want index, uuid or type-index"],

@@ -5,10 +5,17 @@ import { loadSpecs } from "../discover/cdi";
 import type { DriverRoot } from "../discover/driver";
 import { NvctError } from "../errors";
 import { driverFacts } from "./facts";
+import { wslFacts } from "../discover/wsl";
 
 /** A spec for the driver under `driver.root`, its nodes under devRoot. */
 export function generateSpec(driver: DriverRoot, devRoot: string, options: CdiOptions): CdiSpec {
   return core().cdispec({ options, driver: driverFacts({ driver, devRoot }) });
+}
+
+/** A spec for a WSL2 host: /dev/dxg and the NVIDIA driver store. */
+export function generateWslSpec(root: string, devRoot: string, options: CdiOptions): CdiSpec {
+  const f = wslFacts(root, devRoot);
+  return core().wslspec({ options, root, ...f, dxg: f.dxg ?? undefined });
 }
 
 /** The merged edits of the named devices, from the specs of `dirs`. */

@@ -76,6 +76,8 @@ const CASES: [string, unknown[]][] = [
   ["csvparse", [{ files: [{ path: "/d/devices.csv", text: "dev, /dev/nvmap\nbad\nsym, /x/libé.so" }, { path: "/d/l4t.csv", text: undefined }], listed: true, env: ["NVIDIA_REQUIRE_JETPACK=csv-mounts=all"], ignorePatterns: ["**/none"] }]],
   ["csvedits", [{ host: CSV_HOST, hookPath: "/usr/bin/nvidia-cdi-hook", devices: ["all"], requires: ["cuda>=11"], cuda: "12.2", arch: "8.7" }]],
   ["csvedits", [{ host: CSV_HOST, hookPath: "/h", devices: ["3"], requires: [], cuda: "", arch: "" }]],
+  ["wslspec", [{ options: CDI_OPTS, root: "/", dxg: { path: "/dev/dxg", major: 10, minor: 63 }, dxcore: ["/usr/lib/wsl/lib/libdxcore.so"], stores: ["/usr/lib/wsl/drivers/nv"], storeFiles: ["libcuda.so.1.1", "nvidia-smi", "x.dll"] }]],
+  ["wslspec", [{ options: CDI_OPTS, root: "/", dxcore: [], stores: [], storeFiles: [] }]],
   ["csvspec", [{ host: CSV_HOST, options: CDI_OPTS }]],
   ["csvspec", [{ host: CSV_HOST, options: { ...CDI_OPTS, deviceIds: ["none"] } }]],
 ];

@@ -10,8 +10,6 @@ import { logrusLine, noOperands, type Command } from "../runner";
 const MAX_INPUT = 16 << 20;
 const NAME = /^[a-z0-9][a-z0-9.-]*$/;
 const MODES = ["auto", "nvml", "csv", "wsl", "management", "imex", "gds", "mofed", "nvswitch", "gdrcopy"];
-/** The modes nvct writes; auto is csv on a Tegra host, else nvml (wsl is not written yet). */
-const SUPPORTED_MODES = ["auto", "nvml", "csv", "management", "imex", "gds", "mofed", "nvswitch", "gdrcopy"];
 const HOOK_NAMES = ["create-symlinks", "enable-cuda-compat", "update-ldcache", "disable-device-node-modification", "update-application-profile", "chmod", "all"];
 
 const lists = (v: string[] | undefined) => (v ?? []).flatMap((x) => x.split(",")).map((x) => x.trim()).filter(Boolean);
@@ -22,7 +20,7 @@ const GENERATE: Command = {
   args: {
     output: { type: "string", description: "Write the spec to this file (atomically) instead of stdout" },
     format: { type: "string", description: "yaml | json (default: from the output's extension, else yaml)" },
-    mode: { type: "string", alias: "discovery-mode", description: `${SUPPORTED_MODES.join(" | ")} (${MODES.filter((m) => !SUPPORTED_MODES.includes(m)).join(", ")}: not yet in nvct); auto is csv on a Tegra host` },
+    mode: { type: "string", alias: "discovery-mode", description: `${MODES.join(" | ")}; auto is wsl on a WSL2 host, csv on a Tegra host, else nvml` },
     "device-name-strategy": { type: "string", description: "index | uuid | type-index (repeatable; default index and uuid)" },
     "driver-root": { type: "string", description: "The driver's root (default /)" },
     "dev-root": { type: "string", description: "Where the device nodes are (default /)" },
@@ -47,7 +45,6 @@ const GENERATE: Command = {
     noOperands(a);
     const mode = a.mode ?? c.env.NVIDIA_CTK_CDI_GENERATE_MODE ?? "auto";
     if (!MODES.includes(mode)) throw new NvctError("usage", `invalid --mode \`${mode}\`: want ${MODES.join(", ")}`);
-    if (!SUPPORTED_MODES.includes(mode)) throw new NvctError("usage", `unsupported --mode \`${mode}\`: nvct generates ${SUPPORTED_MODES.join(", ")} specs`);
     const strategies = lists(a["device-name-strategy"]);
     for (const s of strategies) if (!["index", "uuid", "type-index"].includes(s)) throw new NvctError("usage", `invalid --device-name-strategy \`${s}\`: want index, uuid or type-index`);
     const output: string | undefined = a.output ?? c.env.NVIDIA_CTK_CDI_OUTPUT_FILE_PATH;
@@ -67,7 +64,7 @@ const GENERATE: Command = {
     const root = a["driver-root"] ?? c.env.NVIDIA_CTK_DRIVER_ROOT ?? "/";
     const devRoot = a["dev-root"] ?? a["driver-root"] ?? "/";
     const options: CdiOptions = {
-      mode: (mode === "auto" || mode === "csv" ? "nvml" : mode) as GenerateMode,
+      mode: (mode === "auto" || mode === "csv" || mode === "wsl" ? "nvml" : mode) as GenerateMode,
       vendor,
       class: klass,
       strategies: (strategies.length ? strategies : ["index", "uuid"]) as NameStrategy[],
@@ -81,7 +78,9 @@ const GENERATE: Command = {
     const csv = await import("../../engine/csv");
     // auto: csv on a Tegra host, as the reference resolves it; else the driver's (nvml).
     let spec;
-    if (mode === "csv" || (mode === "auto" && csv.tegraHost(root))) {
+    // auto, as the reference resolves it: wsl where dxcore is, then csv on a Tegra host, else nvml.
+    const wsl = mode === "wsl" || (mode === "auto" && (await import("../../discover/wsl")).isWsl(root));
+    if (!wsl && (mode === "csv" || (mode === "auto" && csv.tegraHost(root)))) {
       const env = (k: string) => (c.env[k] ? c.env[k]!.split(",").map((x) => x.trim()).filter(Boolean) : []);
       const files = lists(a["csv.file"]);
       spec = csv.csvSpec(
@@ -96,6 +95,8 @@ const GENERATE: Command = {
         },
         options,
       );
+    } else if (wsl) {
+      spec = (await import("../../engine/cdi")).generateWslSpec(root, devRoot, options);
     } else spec = (await import("../../engine/cdi")).generateSpec({ root }, devRoot, options);
     const file = toFile(spec);
     const text = format === "json" ? JSON.stringify(file, null, 2) + "\n" : Bun.YAML.stringify(file, null, 2) + "\n";
