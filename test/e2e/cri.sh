@@ -32,6 +32,7 @@ state = "$dir/state"
 [plugins]
   [plugins."io.containerd.grpc.v1.cri"]
     sandbox_image = "nvct.local/pause:1"
+    # On an AppArmor host it would load its profile into the kernel, which outlives the test.
     disable_apparmor = true
     # This machine may not lower oom_score_adj (no CAP_SYS_RESOURCE): the sandbox gets containerd's.
     restrict_oom_score_adj = true
