@@ -16,6 +16,9 @@ const DEVICE = /^[A-Za-z0-9](?:[A-Za-z0-9_.:-]*[A-Za-z0-9])?$/;
 
 type Any = Record<string, any>;
 
+/** A list as a spec holds it; anything else (a spec too broken to parse) is none. */
+const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+
 /** The problems of a parsed spec file, first the structural one (if any), each naming its field. */
 export function specProblems(raw: unknown): string[] {
   try {
@@ -29,27 +32,29 @@ export function specProblems(raw: unknown): string[] {
   const [vendor, klass, ...rest] = String(s.kind).split("/");
   if (rest.length || !VENDOR.test(vendor ?? "") || !CLASS.test(klass ?? "")) out.push(`kind \`${s.kind}\` is not \`vendor/class\` (e.g. nvidia.com/gpu)`);
   if (!Array.isArray(s.devices)) out.push("devices is missing");
-  for (const [i, d] of (Array.isArray(s.devices) ? s.devices : []).entries()) {
+  for (const [i, d] of list(s.devices).entries()) {
     if (!DEVICE.test(d.name)) out.push(`devices[${i}].name \`${d.name}\` is not a valid device name`);
     if (d.containerEdits === undefined || d.containerEdits === null) out.push(`devices[${i}].containerEdits is missing`);
   }
-  const edits: [string, Any | undefined][] = [["containerEdits", s.containerEdits], ...(Array.isArray(s.devices) ? s.devices : []).map((d: Any, i: number): [string, Any] => [`devices[${i}].containerEdits`, d.containerEdits])];
+  const edits: [string, Any | undefined][] = [["containerEdits", s.containerEdits], ...list(s.devices).map((d: Any, i: number): [string, Any] => [`devices[${i}].containerEdits`, d.containerEdits])];
   for (const [where, e] of edits) {
-    for (const [i, n] of (e?.deviceNodes ?? []).entries()) if (!String(n.path).startsWith("/")) out.push(`${where}.deviceNodes[${i}].path \`${n.path}\` is not absolute`);
-    for (const [i, m] of (e?.mounts ?? []).entries()) if (!String(m.containerPath).startsWith("/")) out.push(`${where}.mounts[${i}].containerPath \`${m.containerPath}\` is not absolute`);
+    for (const [i, n] of list(e?.deviceNodes).entries()) if (!String(n.path).startsWith("/")) out.push(`${where}.deviceNodes[${i}].path \`${n.path}\` is not absolute`);
+    for (const [i, m] of list(e?.mounts).entries()) if (!String(m.containerPath).startsWith("/")) out.push(`${where}.mounts[${i}].containerPath \`${m.containerPath}\` is not absolute`);
   }
   return out;
 }
+
+/** The spec's edits: its common ones, then each device's. */
+const editsOf = (s: Any | undefined): (Any | undefined)[] => [s?.containerEdits, ...list(s?.devices).map((d: Any) => d?.containerEdits)];
 
 /** The host paths a spec uses: what it mounts, the nodes it names, the hooks it runs. */
 export function specHostPaths(raw: unknown): string[] {
   const s = raw as Any;
   const out = new Set<string>();
-  const edits = [s?.containerEdits, ...(Array.isArray(s?.devices) ? s.devices.map((d: Any) => d?.containerEdits) : [])];
-  for (const e of edits) {
-    for (const m of e?.mounts ?? []) if (typeof m?.hostPath === "string") out.add(m.hostPath);
-    for (const n of e?.deviceNodes ?? []) if (typeof (n?.hostPath ?? n?.path) === "string") out.add(n.hostPath ?? n.path);
-    for (const h of e?.hooks ?? []) if (typeof h?.path === "string") out.add(h.path);
+  for (const e of editsOf(s)) {
+    for (const m of list(e?.mounts)) if (typeof m?.hostPath === "string") out.add(m.hostPath);
+    for (const n of list(e?.deviceNodes)) if (typeof (n?.hostPath ?? n?.path) === "string") out.add(n.hostPath ?? n.path);
+    for (const h of list(e?.hooks)) if (typeof h?.path === "string") out.add(h.path);
   }
   return [...out];
 }
@@ -70,8 +75,7 @@ export function specDriverVersions(raw: unknown): string[] {
     }
   };
   for (const p of specHostPaths(raw)) look(p);
-  const edits = [s?.containerEdits, ...(Array.isArray(s?.devices) ? s.devices.map((d: Any) => d?.containerEdits) : [])];
   // create-symlinks --link libcuda.so.550.54.14::/usr/lib/.../libcuda.so.1
-  for (const e of edits) for (const h of e?.hooks ?? []) for (const a of h?.args ?? []) for (const part of String(a).split("::")) look(part.startsWith("/") ? part : `/${part}`);
+  for (const e of editsOf(s)) for (const h of list(e?.hooks)) for (const a of list(h?.args)) for (const part of String(a).split("::")) look(part.startsWith("/") ? part : `/${part}`);
   return [...found].sort();
 }

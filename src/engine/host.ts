@@ -397,7 +397,12 @@ function cacheFacts(dir: string, root: string, nvml: string | null, probe: NvmlP
     return { ...out, state: "untrusted", why: code(e) };
   }
   for (const name of names) {
-    const e = checkEntry(dir, name, uid);
+    let e: ReturnType<typeof checkEntry>;
+    try {
+      e = checkEntry(dir, name, uid);
+    } catch (err) {
+      e = { why: code(err) };
+    }
     if (e.why) {
       out.bad.push({ name, why: e.why });
       continue;
@@ -413,7 +418,13 @@ function cacheFacts(dir: string, root: string, nvml: string | null, probe: NvmlP
         out.bad.push({ name, why: "an index without a fingerprint" });
         continue;
       }
-      const now = driverFingerprint(v.inputs);
+      let now: string;
+      try {
+        now = driverFingerprint(v.inputs);
+      } catch {
+        out.bad.push({ name, why: "an index whose inputs do not read" });
+        continue;
+      }
       if (now === v.fingerprint) {
         out.index = "fresh";
         out.changed = undefined;
