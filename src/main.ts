@@ -2,17 +2,21 @@
 // `nvct <tool> ...`. Tools are imported on demand so that each pays only for its own modules.
 import { basename } from "node:path";
 import type { Env, Io } from "./io";
-import { TOOLS } from "./tools";
+import { COMMANDS, TOOLS } from "./tools";
 import { VERSION_TEXT } from "./version";
 
 const HELP = `nvct: NVIDIA Container Toolkit, in one binary
 
 Usage: nvct <tool> [args...]   or invoke through a link named after the tool
+       nvct <command> [args...]
 
 Tools:
 ${Object.keys(TOOLS)
   .map((t) => `  ${t}`)
   .join("\n")}
+
+Commands:
+  doctor          Say what stops a GPU container on this host, and how to fix it
 
 Options:
   -h, --help      Show this help
@@ -33,6 +37,7 @@ export async function main(argv: string[], env: Env, io: Io): Promise<number> {
       io[sub === undefined ? "stderr" : "stdout"](HELP);
       return sub === undefined ? 2 : 0;
     }
+    if (Object.hasOwn(COMMANDS, sub)) return (await COMMANDS[sub]())(more, env, io, arg0);
     if (!(sub in TOOLS)) {
       io.stderr(`nvct: unknown tool \`${sub}\`\n\n${HELP}`);
       return 2;

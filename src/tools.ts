@@ -15,3 +15,8 @@ export const TOOLS: Record<string, () => Promise<ToolMain>> = {
 };
 
 export const TOOL_NAMES = Object.keys(TOOLS);
+
+/** nvct's own commands, only as `nvct <command>`: no link of their name is made or installed. */
+export const COMMANDS: Record<string, () => Promise<ToolMain>> = {
+  doctor: async () => (await import("./cmd/doctor")).doctor,
+};

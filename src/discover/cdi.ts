@@ -9,9 +9,16 @@ import type { CdiSpecFile } from "../core";
 
 const MAX_SPEC = 16 << 20;
 
-/** Every spec in the directories, in order (a later one wins for the same device). */
-export function loadSpecs(dirs: string[], skipped?: (why: string) => void): CdiSpecFile[] {
-  const out: CdiSpecFile[] = [];
+/** A spec file of a spec directory: its parsed content, or why it could not be read or parsed. */
+export interface RawSpec {
+  file: string;
+  raw?: unknown;
+  error?: string;
+}
+
+/** Every spec file (`*.json`, `*.yaml`, `*.yml`) of the directories, in order, parsed as JSON or YAML. */
+export function readSpecFiles(dirs: string[]): RawSpec[] {
+  const out: RawSpec[] = [];
   for (const dir of dirs) {
     let names: string[];
     try {
@@ -24,10 +31,24 @@ export function loadSpecs(dirs: string[], skipped?: (why: string) => void): CdiS
       const file = join(dir, n);
       try {
         const text = readRegularText(file, MAX_SPEC);
-        out.push({ file, spec: fromFile(n.endsWith(".json") ? JSON.parse(text) : Bun.YAML.parse(text)) });
+        out.push({ file, raw: n.endsWith(".json") ? JSON.parse(text) : Bun.YAML.parse(text) });
       } catch (e) {
-        skipped?.(`invalid CDI spec \`${file}\` skipped: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        out.push({ file, error: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
       }
+    }
+  }
+  return out;
+}
+
+/** Every spec in the directories, in order (a later one wins for the same device). */
+export function loadSpecs(dirs: string[], skipped?: (why: string) => void): CdiSpecFile[] {
+  const out: CdiSpecFile[] = [];
+  for (const { file, raw, error } of readSpecFiles(dirs)) {
+    try {
+      if (error !== undefined) throw Object.assign(new Error(error), { code: error });
+      out.push({ file, spec: fromFile(raw) });
+    } catch (e) {
+      skipped?.(`invalid CDI spec \`${file}\` skipped: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
   return out;

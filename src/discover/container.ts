@@ -153,7 +153,7 @@ export interface DeviceCgroup {
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
 /** Mount points of v1 cgroup hierarchies by controller, and the v2 one. */
-function cgroupMounts(): { v1: Map<string, string>; v2?: string } {
+export function cgroupMounts(): { v1: Map<string, string>; v2?: string } {
   const v1 = new Map<string, string>();
   let v2: string | undefined;
   for (const m of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {

@@ -62,6 +62,16 @@ export interface NvmlInventory {
   gpus: NvmlGpu[];
 }
 
+/** NVML's answers for a diagnosis (Nvml.probe): what it told, or the error of the call that failed. */
+export interface NvmlProbe {
+  driver?: string;
+  cuda?: string;
+  count?: number;
+  /** The error of the first system-level call that failed (nvml error: <function>: <NVML's string>). */
+  error?: string;
+  gpus: (NvmlGpu | { index: number; error: string })[];
+}
+
 type Lib = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
 
 /** An NVML session over the library at `path`; every failure is an NvctError `nvml`. */
@@ -126,6 +136,34 @@ export class Nvml {
     const gpus: NvmlGpu[] = [];
     for (let index = 0; index < count[0]; index++) gpus.push(this.gpu(index));
     return { driver, cuda, gpus };
+  }
+
+  /**
+   * What NVML answers, call by call, for a diagnosis: the versions and the count, then each GPU
+   * or the error its first failing call gave (an inventory() stops at the first failure).
+   */
+  probe(): NvmlProbe {
+    const out: NvmlProbe = { gpus: [] };
+    try {
+      out.driver = this.str("nvmlSystemGetDriverVersion", 81);
+      const cv = new Int32Array(1);
+      this.check("nvmlSystemGetCudaDriverVersion", this.lib.nvmlSystemGetCudaDriverVersion(ptr(cv)));
+      out.cuda = `${Math.trunc(cv[0] / 1000)}.${Math.trunc((cv[0] % 1000) / 10)}`;
+      const count = new Uint32Array(1);
+      this.check("nvmlDeviceGetCount_v2", this.lib.nvmlDeviceGetCount_v2(ptr(count)));
+      out.count = count[0];
+    } catch (e) {
+      out.error = (e as Error).message;
+      return out;
+    }
+    for (let index = 0; index < out.count; index++) {
+      try {
+        out.gpus.push(this.gpu(index));
+      } catch (e) {
+        out.gpus.push({ index, error: (e as Error).message });
+      }
+    }
+    return out;
   }
 
   private gpu(index: number): NvmlGpu {

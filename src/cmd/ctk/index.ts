@@ -30,6 +30,7 @@ export const CTK_TOOL: Tool = {
       runtime: { description: "Configure a container engine for the NVIDIA runtime", load: async () => (await import("./runtime")).RUNTIME },
       config: { description: "Show or change config.toml", load: async () => (await import("./config")).CONFIG },
       system: { description: "System settings: device nodes and their /dev/char links", load: async () => (await import("./system")).SYSTEM },
+      doctor: { description: "Say what stops a GPU container on this host, and how to fix it", load: async () => (await import("../doctor")).DOCTOR },
     },
   },
   report(e, { io }) {
