@@ -5,7 +5,7 @@
 import { NvctError } from "../errors";
 import {
   AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, isLink, isRegular, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK,
-  O_PATH, O_RDONLY, O_WRONLY, PROC_SUPER_MAGIC, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, SYSFS_MAGIC, SysError, type Libc, type Stat,
+  O_PATH, O_RDONLY, O_WRONLY, PROC_SUPER_MAGIC, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, SYSFS_MAGIC, SysError, about, type Libc, type Stat,
 } from "../sys/libc";
 
 const RESOLVE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
@@ -101,7 +101,7 @@ export class RootFs {
       let next = this.lookup(sub, O_PATH | O_DIRECTORY);
       if (next === null) {
         try {
-          this.sys.mkdirat(fd, ps[i], 0o755);
+          about(`/${sub}`, () => this.sys.mkdirat(fd, ps[i], 0o755));
         } catch (e) {
           // Not found, yet there: a symlink whose target is missing inside the container.
           if (e instanceof SysError && e.errno === 17) throw new NvctError("mount", `\`/${sub}\` is a symlink that leads nowhere inside the container`, e);
@@ -109,7 +109,7 @@ export class RootFs {
         }
         const parent = fd;
         const name = ps[i];
-        this.undo.push(() => this.sys.unlinkat(parent, name, AT_REMOVEDIR));
+        this.undo.push(() => about(`/${sub}`, () => this.sys.unlinkat(parent, name, AT_REMOVEDIR)));
         next = this.undo.keep(this.sys.openat2(this.root, "/" + sub, O_PATH | O_DIRECTORY, 0, RESOLVE));
       }
       this.dirs.set(sub, next);
@@ -143,25 +143,27 @@ export class RootFs {
     const name = ps.pop()!;
     const dir = this.ensureDir(ps.join("/"));
     this.notKernelFs(dir, path);
+    const full = `/${[...ps, name].join("/")}`;
+    const create = () => {
+      const fd = this.undo.keep(about(full, () => this.sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644)));
+      this.undo.push(() => about(full, () => this.sys.unlinkat(dir, name, 0)));
+      return fd;
+    };
     // Most targets are missing: made in one call, whose descriptor is the mount's target.
     try {
-      const fd = this.undo.keep(this.sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644));
-      this.undo.push(() => this.sys.unlinkat(dir, name, 0));
-      return fd;
+      return create();
     } catch (e) {
       if (!(e instanceof SysError && e.errno === 17)) throw e;
     }
     const st = this.entry(dir, name);
-    if (st && !isLink(st)) return this.undo.keep(this.sys.openat(dir, name, O_PATH | O_NOFOLLOW, 0));
+    if (st && !isLink(st)) return this.undo.keep(about(full, () => this.sys.openat(dir, name, O_PATH | O_NOFOLLOW, 0)));
     if (st) {
       // Never follow an image's symlink to a mount target: replace it, and put it back on undo.
-      const target = this.sys.readlink(dir, name);
-      this.sys.unlinkat(dir, name, 0);
-      this.undo.push(() => this.sys.symlinkat(target, dir, name));
+      const target = about(full, () => this.sys.readlink(dir, name));
+      about(full, () => this.sys.unlinkat(dir, name, 0));
+      this.undo.push(() => about(full, () => this.sys.symlinkat(target, dir, name)));
     }
-    const fd = this.undo.keep(this.sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644));
-    this.undo.push(() => this.sys.unlinkat(dir, name, 0));
-    return fd;
+    return create();
   }
 
   /**

@@ -56,6 +56,8 @@ export interface FailRule {
 
 export class RecordingLibc implements Libc {
   calls: Call[] = [];
+  /** Host files outside the root (a cgroup's devices.list): their content when opened and read. */
+  hostFiles = new Map<string, string>();
   /** The container's root filesystem (as the rootfs path sees it). */
   root = new Tree();
   /** Mounts attached: [what, onto]. */
@@ -152,7 +154,10 @@ export class RecordingLibc implements Libc {
       const f = this.at(Number(m[1]));
       return this.fd({ ...f, kind: "file" });
     }
-    return this.fd({ tree: new Tree(), path, kind: "other" });
+    const host = new Tree();
+    const text = this.hostFiles.get(path);
+    if (text !== undefined) host.nodes.set(path, { type: "file", content: Buffer.from(text) });
+    return this.fd({ tree: host, path, kind: "other" });
   }
   close(fd: number): void {
     this.fds.delete(fd);
@@ -240,7 +245,7 @@ export class RecordingLibc implements Libc {
   moveMount(fd: number, targetFd: number, subject: string): void {
     const f = this.at(fd);
     const t = this.at(targetFd);
-    this.record("moveMount", subject, `/${t.path}`);
+    this.record("moveMount", subject.split("` on `")[0], `/${t.path}`);
     this.mounts.push([`${f.kind}:${f.path}`, `/${t.path}`]);
     // A tmpfs brings its tree; a bind, what the host has there (not modelled: empty).
     const magic = f.kind === "tmpfs" ? TMPFS_MAGIC : f.path.startsWith("/proc/") ? PROC_SUPER_MAGIC : EXT4_MAGIC;

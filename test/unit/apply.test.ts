@@ -44,7 +44,7 @@ describe("apply, against the recording double", () => {
       `openat registry ${0o100 | 0o200 | 1} 292`,
       "write /proc/driver/nvidia/registry content of /proc/driver/nvidia/registry\n",
       "setMountAttrs  15",
-      "moveMount /proc/driver/nvidia /proc/driver/nvidia",
+      "moveMount tmpfs /proc/driver/nvidia",
       // Each node: a file made to mount onto, a detached bind of the host's node, its flags, the move.
       "mkdirat dev 493",
       ...["nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia0"].flatMap((n) => [`openat ${n} ${0o100 | 0o200 | 1 | 0o400000} 420`, `cloneTree /dev/${n}`, `setMountAttrs /dev/${n} 11`, `moveMount /dev/${n} /dev/${n}`]),
@@ -79,7 +79,7 @@ describe("apply, against the recording double", () => {
       "mkdirat etc 493",
       "unlinkat .ld.so.cache.nvct 0",
       `openat .ld.so.cache.nvct ${0o100 | 0o200 | 1 | 0o400000} 420`,
-      "write /etc/ld.so.cache cache of 2",
+      "write /etc/.ld.so.cache.nvct cache of 2",
       "renameat .ld.so.cache.nvct ld.so.cache",
     ]);
     expect(sys.mounts.length).toBe(12);
@@ -113,6 +113,22 @@ describe("apply, against the recording double", () => {
       }
     }
     expect(cases).toBeGreaterThan(60);
+  });
+
+  test("v1: a rule the cgroup grants already is neither written nor denied on undo", () => {
+    const sys = new RecordingLibc(ROOTFS, { call: "moveMount", nth: 2, errno: 28 });
+    sys.hostFiles.set("/sys/fs/cgroup/devices/c1/devices.list", "c 1:3 rwm\nc 195:* rwm\nc *:* m\n");
+    expect(() => run(PLAN, sys)).toThrow("ENOSPC");
+    const writes = sys.calls.filter(([c, f]) => c === "write" && String(f).includes("/devices.")).map(([, f, r]) => `${String(f).split("/").pop()} ${r}`);
+    expect(writes).toEqual(["devices.allow c 510:0 rw", "devices.allow c 510:1 rw", "devices.deny c 510:1 rw", "devices.deny c 510:0 rw"]);
+  });
+
+  test("v1: a cgroup that allows every device (the root cgroup) gets no rule, and no deny when undone", () => {
+    // Its list hides what it denies; a deny written there would reach every cgroup below it.
+    const sys = new RecordingLibc(ROOTFS, { call: "moveMount", nth: 2, errno: 28 });
+    sys.hostFiles.set("/sys/fs/cgroup/devices/c1/devices.list", "a *:* rwm\n");
+    expect(() => run(PLAN, sys)).toThrow("ENOSPC");
+    expect(sys.calls.filter(([c]) => c === "write").map(([, f]) => String(f))).not.toContainEqual(expect.stringContaining("devices."));
   });
 
   test("a broken applier that forgets one undo is caught by the test above", () => {
