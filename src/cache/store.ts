@@ -5,7 +5,7 @@
 // else (garbage, a link, a FIFO, another binary's entry) is a miss, and the answer is computed
 // again. The key holds everything the value depends on, so an entry is never stale: a changed
 // input is a new key.
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { constants } from "node:fs";
 
 /** The largest entry written or read: an image chooses some inputs (its env, its ld.so.cache). */
@@ -146,7 +146,14 @@ export function writeEntry(dir: string, kind: string, key: string, value: Uint8A
     for (let n = 0; n < body.length; ) n += writeSync(fd, body, n);
     closeSync(fd);
     fd = undefined;
-    renameSync(tmp, file);
+    try {
+      renameSync(tmp, file);
+    } catch (e) {
+      // An empty directory where the entry goes (nothing nvct makes): taken away, then renamed over.
+      if ((e as NodeJS.ErrnoException).code !== "EISDIR") throw e;
+      rmdirSync(file);
+      renameSync(tmp, file);
+    }
     // Writes happen on misses only, which compute far longer than a look at the directory.
     prune(dir);
   } catch (e) {

@@ -10,7 +10,7 @@ import {
   type DriverRoot,
 } from "../discover/driver";
 import { driverFingerprint, type FingerprintInput } from "../discover/fingerprint";
-import { inventoryKey, isInventory, nvmlPath, readInventory } from "../discover/inventory";
+import { agreesWithProcfs, inventoryKey, isInventory, nvmlPath, readInventory } from "../discover/inventory";
 import { under } from "../discover/paths";
 import { NvctError } from "../errors";
 import type { NvmlInventory } from "../sys/nvml";
@@ -45,11 +45,10 @@ export function driverEntries(driver: DriverRoot): LdEntry[] {
 function inventory(o: FactOptions, nvml: string, procfs: string[]): NvmlInventory {
   const dir = o.cacheDir ?? "";
   const key = dir ? inventoryKey(o.driver.root, nvml, procfs) : null;
-  const gpuDirs = procfs.filter((f) => f.startsWith("gpus/") && f.endsWith("/information")).length;
   if (key) {
     const cached = readJson(dir, "inventory", `${BUILD}\n${key}`, isInventory);
     // Every GPU it names is one procfs shows, and none is missing.
-    if (cached && cached.gpus.length === gpuDirs && cached.gpus.every((g) => key.includes(g.uuid))) {
+    if (cached && agreesWithProcfs(cached)) {
       o.log?.("inventory from cache");
       return cached;
     }
@@ -106,7 +105,9 @@ interface Index {
 }
 
 const isIndex = (v: any): v is Index => typeof v?.fingerprint === "string" && typeof v.inputs?.root === "string" && Array.isArray(v.inputs.libDirs) && Array.isArray(v.inputs.extraIpcs);
-const isFacts = (v: any): v is DriverFacts => typeof v?.inventory === "object" && Array.isArray(v.libraries) && Array.isArray(v.nodes) && Array.isArray(v.migMinors);
+/** Facts as gather() makes them, whose GPUs are the ones the driver's procfs shows now. */
+const isFacts = (v: any): v is DriverFacts =>
+  isInventory(v?.inventory) && Array.isArray(v.libraries) && Array.isArray(v.nodes) && Array.isArray(v.migMinors) && agreesWithProcfs(v.inventory);
 
 /**
  * The driver's fingerprint, and its facts when asked for: from the cache while the fingerprint

@@ -1,7 +1,7 @@
 #!/bin/bash
 # faults.sh LIST: runs inside the fake host (scripts/fakehost.sh). For each case directory
 # (one a line in LIST; a bundle whose config.json runs the hook under a fault, and config.next.json the plain hook;
-# with a file `warmup`, started once with the plain hook first):
+# with a file `warmup`, started once with the plain hook first; then `prepare CASE_DIR` when there):
 # the host's state before and after the faulty start (test/e2e/snapshot.sh: mount table, /dev,
 # the host's ld.so.cache, the watched paths), the rootfs and the cache directory before and after,
 # runc's status and output, what is left running or registered, then the next start of the same
@@ -35,11 +35,15 @@ while read -r c <&3; do
     entry=$(find "$c/cache" -name "$kind*" | head -1)
     sed "s#@ENTRY@#$entry#" "$c/config.fault.json" >"$c/config.json"
   fi
+  # A hostile cache (or anything else) laid out by the case itself, once the warm-up made it.
+  if [ -x "$c/prepare" ]; then "$c/prepare" "$c" >"$c/prepare.out" 2>&1 </dev/null; fi
   tree "$c/rootfs" >"$c/rootfs.before"
   tree "$c/cache" >"$c/cache.before"
   # shellcheck disable=SC2086
+  t0=$(date +%s%N)
   timeout 60 "$here/snapshot.sh" "$c/host" $WATCH -- runc --root "$c/runc-state" run --bundle "$c" "$id" >"$c/fail.out" 2>"$c/fail.err" </dev/null
   echo $? >"$c/fail.rc"
+  echo $((($(date +%s%N) - t0) / 1000000)) >"$c/fail.ms"
   tree "$c/rootfs" >"$c/rootfs.after"
   tree "$c/cache" >"$c/cache.after"
   temps "$c" >"$c/temps.after"

@@ -8,19 +8,16 @@
 // gets its GPU. All cases run in one fake host session (test/e2e/faults.sh), then are checked.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FOUR_H100 } from "../fake/driver";
-import { BIN, FAKEHOST, scene } from "../setup";
+import { FAKEHOST, scene } from "../setup";
 import { makeRootfs, parseReport, writeBundle } from "./bundle";
+import { cacheProblems, caseBundle, GPU1, HOOK, readCase, runCases } from "./faultkit";
 
 const S = scene("faults", { h100: FOUR_H100 });
-const HOOK = join(BIN, "nvidia-container-runtime-hook");
-const DRIVER = join(import.meta.dir, "faults.sh");
-const WATCH = ["/usr/lib/x86_64-linux-gnu", "/usr/bin", "/usr/lib/firmware", "/run"];
 const V = "550.54.14";
 const LIB = "/usr/lib/x86_64-linux-gnu";
-const SCRIPT = `echo "nodes:" $(ls /dev | grep -E '^nvidia' | sort); echo "gpus:" $(ls /proc/driver/nvidia/gpus 2>/dev/null); probe dlopen libcuda.so.1 | sed 's/^/dl: /'`;
 
 /** One fault: a call of the traced start, and what strace does at it. */
 interface Fault {
@@ -143,38 +140,14 @@ const cases: Case[] = [];
 let traced: { cold: string[]; warm: string[] };
 let cgroupOf: (id: string) => string | null;
 
-/** A bundle whose config.json runs the hook as `hook` says, and config.next.json the plain hook. */
-function bundle(dir: string, cache: string, hook: string[] | null): void {
-  const rootfs = makeRootfs(dir, { debian: true });
-  // An image's own ld.so.cache, as Debian images have.
-  writeFileSync(join(rootfs, "etc/ld.so.conf"), "/lib/x86_64-linux-gnu\n");
-  spawnSync("ldconfig", ["-r", rootfs]);
-  const config = `[nvct]\ncache-dir = "${cache}"\n`;
-  const cfg = join(dir, "nvct-config.toml");
-  writeBundle(dir, { env: ["NVIDIA_VISIBLE_DEVICES=1"], script: SCRIPT, config });
-  renameSync(join(dir, "config.json"), join(dir, "config.next.json"));
-  const args = ["strace", "-f", "-qq", ...(hook ?? []), "--", HOOK, "-config", cfg, "prestart"];
-  writeBundle(dir, { env: ["NVIDIA_VISIBLE_DEVICES=1"], script: SCRIPT, config, hook: { path: "/usr/bin/strace", args, timeout: 30 } as any });
-}
-
-function runAll(dirs: string[]): void {
-  const list = join(S.work, `list-${dirs.length}-${Math.random().toString(36).slice(2)}`);
-  writeFileSync(list, dirs.map((d) => d + "\n").join(""));
-  const r = spawnSync(FAKEHOST, [S.driver(), "--", DRIVER, list], { encoding: "utf8", env: { ...process.env, WATCH: WATCH.join(" ") }, timeout: 600_000 });
-  if (r.status !== 0) throw new Error(`faults.sh: ${r.status} ${r.stderr}`);
-}
-
 const idOf = (dir: string) => `nvct-fault-${process.pid}-${dir.split("/").pop()}`;
 
 beforeAll(() => {
   // A normal start traced, with an empty cache and with the cache it left.
   const cold = S.dir("trace");
   const warm = S.dir("trace");
-  for (const d of [cold, warm]) {
-    bundle(d, join(cold, "cache"), ["-ff", "-o", join(d, "trace")]);
-    writeFileSync(join(d, "id"), idOf(d));
-  }
-  runAll([cold, warm]);
+  for (const d of [cold, warm]) caseBundle(d, { cache: join(cold, "cache"), strace: ["-ff", "-o", join(d, "trace")], id: idOf(d) });
+  runCases(S, [cold, warm]);
   for (const d of [cold, warm]) if (readFileSync(join(d, "fail.rc"), "utf8").trim() !== "0") throw new Error(`traced start failed: ${readFileSync(join(d, "fail.err"), "utf8")}`);
   traced = { cold: mainCalls(join(cold, "trace")), warm: mainCalls(join(warm, "trace")) };
   const allow = traced.cold.find((l) => l.includes("/devices.allow\""))?.match(/"([^"]*)\/devices\.allow"/)?.[1];
@@ -207,47 +180,14 @@ beforeAll(() => {
     // Only the call's own stops with seccomp-bpf (strace 6.1 delivers no injected signal then).
     const fast = fault.act.startsWith("error") ? ["--seccomp-bpf"] : [];
     const trace = ["-o", join(dir, "strace.log"), ...fast, "-e", `trace=${fault.sys}`, ...(path ? ["-P", path] : []), "-e", `inject=${fault.sys}:${fault.act}:when=${when}`];
-    bundle(dir, cache, trace);
-    writeFileSync(join(dir, "id"), id);
-    if (fault.warm) writeFileSync(join(dir, "warmup"), warmup ?? "none");
+    caseBundle(dir, { cache, strace: trace, id, warmup: fault.warm ? (warmup ?? "none") : undefined });
     cases.push({ fault, dir, when, args: trace });
     dirs.push(dir);
   }
-  const t0 = performance.now();
-  runAll(dirs);
-  console.log(`faults: ${dirs.length} cases in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`faults: ${dirs.length} cases in ${runCases(S, dirs).toFixed(1)} s`);
 }, 600_000);
 
-const read = (c: Case, f: string) => (existsSync(join(c.dir, f)) ? readFileSync(join(c.dir, f), "utf8") : "");
-
-/** Every entry of a cache directory is whole: its name is its key's hash, its value parses. */
-function cacheProblems(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    if (name.startsWith(".")) {
-      out.push(`temporary file ${name}`);
-      continue;
-    }
-    const bytes = readFileSync(join(dir, name));
-    const kind = name.slice(0, name.lastIndexOf("-"));
-    let keyEnd: number;
-    if (kind === "ldcache") {
-      const at = bytes.indexOf("glibc-ld.so.cache1.1") >= 0 ? bytes.indexOf("glibc-ld.so.cache1.1") : bytes.indexOf("ld.so-1.7.0");
-      keyEnd = at - 1;
-    } else {
-      keyEnd = bytes.lastIndexOf("\n");
-      try {
-        JSON.parse(bytes.subarray(keyEnd + 1).toString());
-      } catch {
-        out.push(`${name}: value does not parse`);
-      }
-    }
-    const hash = Bun.hash(bytes.subarray(0, keyEnd).toString()).toString(16).padStart(16, "0");
-    if (`${kind}-${hash}` !== name) out.push(`${name}: not the entry of its key (torn?)`);
-  }
-  return out;
-}
+const read = (c: Case, f: string) => readCase(c.dir, f);
 
 describe("killed or failing part-way, under runc", () => {
   test("the traced start is a GPU container's, and the sweep covers the mount calls", () => {
@@ -287,9 +227,7 @@ describe("killed or failing part-way, under runc", () => {
     // The next start of the same bundle gets its GPU; nothing temporary is left anywhere.
     const next = parseReport(read(c, "next.out"));
     expect(read(c, "next.rc").trim(), `${why}\n${read(c, "next.err")}`).toBe("0");
-    expect(next.nodes).toEqual(["nvidia-uvm", "nvidia-uvm-tools", "nvidia1", "nvidiactl"]);
-    expect(next.gpus).toEqual(["0000:28:00.0"]);
-    expect(next.dl).toEqual(["dlopen libcuda.so.1: OK"]);
+    expect({ nodes: next.nodes, gpus: next.gpus, dl: next.dl }).toEqual(GPU1);
     expect(read(c, "temps.next"), why).toBe("");
     expect(read(c, "left.next"), why).toBe("");
     expect(cacheProblems(join(c.dir, "cache")), why).toEqual([]);
