@@ -11,7 +11,7 @@ import { fileFacts, nodeFacts } from "../discover/driver";
 import { NvctError } from "../errors";
 import { parseLossless } from "../json";
 import { resolveDevices } from "./cdi";
-import { factsAndFingerprint } from "./facts";
+import { factsAndFingerprint, refuseFailedGpus } from "./facts";
 import { Decisions } from "./memo";
 import { applyEdits } from "./oci";
 
@@ -95,7 +95,12 @@ export async function modifyBundle(bundle: string, cfg: Config, paths: RuntimePa
         devices: req.devices, caps: req.caps, requires: req.requires, migConfig: req.migConfig, migMonitor: req.migMonitor, imex: req.imex,
         noDevbind: false, noPersistenced: false, noFabricmanager: false, mpsPipeDir: env.CUDA_MPS_PIPE_DIRECTORY ?? "",
       };
-      applyEdits(spec, decisions.jitedits(() => ({ injection, driver: facts(), rootfs: { debian: false, lib32: false }, cgroup: "none", arch: process.arch }), paths.cdiHook(), fingerprint, [injection, process.arch]));
+      const input = () => {
+        const driver = facts();
+        refuseFailedGpus(injection.devices, driver);
+        return { injection, driver, rootfs: { debian: false, lib32: false }, cgroup: "none" as const, arch: process.arch };
+      };
+      applyEdits(spec, decisions.jitedits(input, paths.cdiHook(), fingerprint, [injection, process.arch]));
     }
     if (features) applyEdits(spec, features);
     dropLegacyHook(spec);

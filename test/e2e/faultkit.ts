@@ -16,7 +16,11 @@ export const SCRIPT = `echo "nodes:" $(ls /dev | grep -E '^nvidia' | sort); echo
 export interface CaseOptions {
   /** The decision cache's directory ("" = none). */
   cache: string;
+  /** The container's env (default: NVIDIA_VISIBLE_DEVICES=1); nextEnv: the next start's, when other. */
   env?: string[];
+  nextEnv?: string[];
+  /** The environment of the case's hook (not the next start's). */
+  hookEnv?: string[];
   /** strace's arguments before `--`: config.json runs the hook under strace; none: the plain hook. */
   strace?: string[];
   /** The container's id (unique on the machine: cgroups are shared). */
@@ -39,11 +43,15 @@ export function caseBundle(dir: string, o: CaseOptions): void {
   copyFileSync(join(rootfs, "etc/ld.so.cache"), join(dir, "image.ld.so.cache"));
   const config = `[nvct]\ncache-dir = "${o.cache}"\n`;
   const env = o.env ?? ["NVIDIA_VISIBLE_DEVICES=1"];
-  writeBundle(dir, { env, script: SCRIPT, config });
+  writeBundle(dir, { env: o.nextEnv ?? env, script: SCRIPT, config });
   renameSync(join(dir, "config.json"), join(dir, "config.next.json"));
   const args = ["strace", "-f", "-qq", ...(o.strace ?? []), "--", HOOK, "-config", join(dir, "nvct-config.toml"), "prestart"];
   // runc kills a hook past its timeout: a hook that blocks fails the start instead of hanging it.
-  const hook = o.strace ? { path: "/usr/bin/strace", args, timeout: 30 } : { path: HOOK, args: [HOOK, "-config", join(dir, "nvct-config.toml"), "prestart"], timeout: 30 };
+  const hook = {
+    ...(o.strace ? { path: "/usr/bin/strace", args } : { path: HOOK, args: [HOOK, "-config", join(dir, "nvct-config.toml"), "prestart"] }),
+    timeout: 30,
+    ...(o.hookEnv ? { env: o.hookEnv } : {}),
+  };
   writeBundle(dir, { env, script: SCRIPT, config, hook: hook as { path: string; args: string[] } });
   writeFileSync(join(dir, "id"), o.id);
   if (o.warmup) writeFileSync(join(dir, "warmup"), o.warmup);
