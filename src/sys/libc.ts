@@ -122,6 +122,7 @@ export const O_EXCL = 0o200;
 export const AT_REMOVEDIR = 0x200;
 export const RESOLVE_NO_XDEV = 0x01;
 export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
 export const RESOLVE_IN_ROOT = 0x10;
 
 // Syscall numbers of the new mount API and openat2 (the same on x86_64 and aarch64).

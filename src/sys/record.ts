@@ -122,8 +122,17 @@ export class RecordingLibc implements Libc {
     w.tree.nodes.set(w.path, n);
   }
 
-  /** Resolves a path in a tree, following links inside it (RESOLVE_IN_ROOT). */
-  private resolve(tree: Tree, from: string, path: string, followLast: boolean): string | null {
+  /** A volume of the container (a bind mount the runtime made from its spec) at a root path. */
+  volume(at: string, dirs: string[] = []): { entries(): string[] } {
+    this.root.nodes.set(at, { type: "dir" });
+    const tree = new Tree();
+    for (const d of dirs) tree.nodes.set(d, { type: "dir" });
+    this.attached.push({ at, tree, readonly: false, magic: EXT4_MAGIC, what: `volume:${at}` });
+    return { entries: () => [...tree.nodes.keys()].sort() };
+  }
+
+  /** Resolves a path in a tree, following links inside it (RESOLVE_IN_ROOT; none with noLinks: ELOOP). */
+  private resolve(tree: Tree, from: string, path: string, followLast: boolean, noLinks = false): string | null {
     let todo = parts(path);
     let done = path.startsWith("/") ? [] : parts(from);
     for (let hops = 0; todo.length; ) {
@@ -136,7 +145,7 @@ export class RecordingLibc implements Libc {
       const n = this.get(tree, p);
       if (!n) return todo.length ? null : p;
       if (n.type === "link" && (todo.length || followLast)) {
-        if (++hops > 40) throw new SysError("open", path, 40);
+        if (noLinks || ++hops > 40) throw new SysError("open", path, 40);
         if (n.target!.startsWith("/")) done = [];
         todo = [...parts(n.target!), ...todo];
         continue;
@@ -187,7 +196,7 @@ export class RecordingLibc implements Libc {
   openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number {
     this.record("openat2", path, flags, resolve);
     const d = this.at(dirfd);
-    const p = this.resolve(d.tree, d.path, path, true);
+    const p = this.resolve(d.tree, d.path, path, true, (resolve & 0x04) !== 0);
     if (p === null || !this.get(d.tree, p)) throw new SysError("open", path, 2);
     if ((flags & 0o200000) !== 0 && this.get(d.tree, p)!.type !== "dir") throw new SysError("open", path, 20);
     return this.fd({ tree: d.tree, path: p, kind: "path" });
@@ -275,7 +284,10 @@ export class RecordingLibc implements Libc {
     const n = this.get(d.tree, p);
     if (!n) return null;
     const mode = n.type === "dir" ? S_IFDIR : n.type === "link" ? S_IFLNK : S_IFREG;
-    return { mode: mode | (n.mode ?? 0o644), ino: BigInt(p.length + 1), size: n.content?.length ?? 0, rdevMajor: 0, rdevMinor: 0, devMajor: 8, devMinor: 1, mntId: 1n };
+    // The mount a path of the root is reached through: the innermost one attached over it.
+    const m = d.tree === this.root ? this.place(d.tree, p).mount : undefined;
+    const mntId = m ? BigInt(this.attached.indexOf(m) + 2) : 1n;
+    return { mode: mode | (n.mode ?? 0o644), ino: BigInt(p.length + 1), size: n.content?.length ?? 0, rdevMajor: 0, rdevMinor: 0, devMajor: 8, devMinor: 1, mntId };
   }
   readlink(dirfd: number, path: string): string {
     const d = this.at(dirfd);

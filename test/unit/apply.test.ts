@@ -131,6 +131,25 @@ describe("apply, against the recording double", () => {
     expect(sys.calls.filter(([c]) => c === "write").map(([, f]) => String(f))).not.toContainEqual(expect.stringContaining("devices."));
   });
 
+  test("a symlink in the image leading into a volume (another mount) is refused before anything is made in it", () => {
+    const sys = new RecordingLibc(ROOTFS);
+    const volume = sys.volume("data", ["lib"]);
+    sys.root.nodes.set("usr", { type: "dir" });
+    sys.root.nodes.set("usr/lib", { type: "dir" });
+    sys.root.nodes.set("usr/lib/x86_64-linux-gnu", { type: "link", target: "/data/lib" });
+    const before = sys.snapshot();
+    expect(() => run(PLAN, sys)).toThrow("refusing `/usr/lib/x86_64-linux-gnu`: a symlink in the image leads it into another mount of the container (a volume)");
+    expect({ tree: sys.snapshot(), volume: volume.entries(), mounts: sys.mounts }).toEqual({ tree: before, volume: ["", "lib"], mounts: [] });
+  });
+
+  test("a volume reached by its own path (no symlink) is a target like any directory", () => {
+    const sys = new RecordingLibc(ROOTFS);
+    sys.root.nodes.set("usr", { type: "dir" });
+    const volume = sys.volume("usr/bin");
+    run(PLAN, sys);
+    expect(volume.entries()).toEqual(["", "nvidia-cuda-mps-control", "nvidia-smi"]);
+  });
+
   test("a broken applier that forgets one undo is caught by the test above", () => {
     // Take one undo away (mkdirat's): a failure after the first directory then leaves it behind.
     const sys = new RecordingLibc(ROOTFS, { call: "moveMount", nth: 3, errno: 28 });
