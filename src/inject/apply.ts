@@ -99,6 +99,10 @@ class Steps {
     const dir = this.fs.ensureDir(op.dir);
     this.fs.notKernelFs(dir, op.dir);
     const path = `/${[...parts(op.dir), op.name].join("/")}`;
+    // One name for what is moved aside: a start killed before its end left the image's file
+    // there, which is put back first (over the link that start may have made).
+    const aside = `.${op.name}.nvct`;
+    if (!op.keepFile && this.fs.entry(dir, aside)) about(path, () => this.sys.renameat(dir, aside, dir, op.name));
     const st = this.fs.entry(dir, op.name);
     if (st && !isLink(st)) {
       if (op.keepFile) {
@@ -107,7 +111,6 @@ class Steps {
         return;
       }
       // Replaced: moved aside until the whole plan is done, put back if it is not.
-      const aside = `.${op.name}.nvct-${process.pid}`;
       about(path, () => this.sys.renameat(dir, op.name, dir, aside));
       this.undo.push(() => about(path, () => this.sys.renameat(dir, aside, dir, op.name)));
       this.undo.onSuccess(() => this.sys.unlinkat(dir, aside, st.mode !== undefined && (st.mode & 0o170000) === 0o040000 ? 0x200 : 0));

@@ -150,6 +150,28 @@ describe("apply, against the recording double", () => {
     expect(volume.entries()).toEqual(["", "nvidia-cuda-mps-control", "nvidia-smi"]);
   });
 
+  test("a link over an image's file (create-symlinks): the file moved aside, removed once all is done; a start killed in between is made good by the next", () => {
+    const link = (fail?: { call: string; nth: number; errno: number }) => {
+      const sys = new RecordingLibc(ROOTFS, fail);
+      sys.root.nodes.set("lib", { type: "dir" });
+      return sys;
+    };
+    const plan = { ops: [{ tag: "symlink" as const, val: { dir: "/lib", name: "libfoo.so", target: "libfoo.so.1", keepFile: false } }], cgroup: { rules: [], prologue: new Uint8Array() } };
+    const go = (sys: RecordingLibc) => apply(plan, { pid: null, rootfs: ROOTFS, cgroup: null, log: () => {} }, sys);
+    // As a killed start left it: the image's file aside, the link made.
+    const killed = link();
+    killed.root.nodes.set("lib/.libfoo.so.nvct", { type: "file", content: Buffer.from("image") });
+    killed.root.nodes.set("lib/libfoo.so", { type: "link", target: "libfoo.so.1" });
+    go(killed);
+    expect(killed.snapshot().filter((l) => l.startsWith("lib/"))).toEqual(["lib/libfoo.so link -> libfoo.so.1"]);
+    // The same, failing at the link: the image's file is back at its name, nothing aside.
+    const failed = link({ call: "symlinkat", nth: 1, errno: 28 });
+    failed.root.nodes.set("lib/.libfoo.so.nvct", { type: "file", content: Buffer.from("image") });
+    failed.root.nodes.set("lib/libfoo.so", { type: "link", target: "libfoo.so.1" });
+    expect(() => go(failed)).toThrow("`/lib/libfoo.so`: ENOSPC");
+    expect(failed.snapshot().filter((l) => l.startsWith("lib/"))).toEqual(["lib/libfoo.so file image"]);
+  });
+
   test("a broken applier that forgets one undo is caught by the test above", () => {
     // Take one undo away (mkdirat's): a failure after the first directory then leaves it behind.
     const sys = new RecordingLibc(ROOTFS, { call: "moveMount", nth: 3, errno: 28 });
