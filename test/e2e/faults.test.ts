@@ -40,8 +40,10 @@ interface Fault {
   names?: string[];
 }
 
+/** How a case names its call: `move_mount 3`, `openat2 "/usr/lib/x86_64-linux-gnu"`, `openat 1 of libcuda.so.550.54.14`. */
+const which = (sys: string, pick: Fault["pick"], path?: string) => `${sys} ${typeof pick === "object" ? pick.source.replace(/\\/g, "") : (pick ?? 1)}${path ? ` of ${path.split("/").pop()}` : ""}`;
 const E = (sys: string, errno: string, pick: Fault["pick"], names: string[], o: Partial<Fault> = {}): Fault => ({
-  name: `${sys} ${typeof pick === "object" ? pick.source.replace(/\\/g, "") : (pick ?? 1)} fails with ${errno}`,
+  name: `${which(sys, pick, o.path)} fails with ${errno}`,
   sys,
   pick,
   act: `error=${errno}`,
@@ -50,7 +52,7 @@ const E = (sys: string, errno: string, pick: Fault["pick"], names: string[], o: 
   ...o,
 });
 const K = (sys: string, pick: Fault["pick"], o: Partial<Fault> = {}): Fault => ({
-  name: `killed at ${sys} ${typeof pick === "object" ? pick.source.replace(/\\/g, "") : (pick ?? 1)}`,
+  name: `killed at ${which(sys, pick, o.path)}`,
   sys,
   pick,
   act: "signal=KILL",
