@@ -27,13 +27,51 @@ function cstr(p: usize, len: usize, off: usize): string | null {
   return String.UTF8.decodeUnsafe(p + off, end - off, false);
 }
 
-/** One entry as the file has it; bits is 64, 32, or 0 for entries nvct does not report. */
+/**
+ * One entry as the file has it; bits is 64, 32, or 0 for entries nvct does not report. hwcaps:
+ * the glibc-hwcaps subdirectory of an entry that has one (its hwcap's low 32 bits index the
+ * extension's list of them); "" for other entries, and for one whose subdirectory cannot be read.
+ */
 class Entry {
-  constructor(public name: string, public path: string, public bits: i32, public flags: i32, public osv: u32, public hwcap: u64) {}
+  constructor(public name: string, public path: string, public bits: i32, public flags: i32, public osv: u32, public hwcap: u64, public hwcaps: string = "") {}
 }
 
-// glibc-hwcaps entries point into an extension section the writer does not reproduce.
+// glibc's DL_CACHE_HWCAP_EXTENSION: the entry is a glibc-hwcaps one (glibc 2.33 and later).
 const HWCAP_EXTENSION: u64 = 1 << 62;
+// The extension directory (glibc's cache_extension): its magic, and the glibc-hwcaps section's tag.
+const EXTENSION_MAGIC: u32 = 0xeaa42174;
+const TAG_GLIBC_HWCAPS: u32 = 1;
+const EXTENSION_HEADER: usize = 8; // magic count
+const EXTENSION_SECTION: usize = 16; // tag flags offset size
+
+/**
+ * The glibc-hwcaps subdirectory names of a cache, by index, as the loader reads them: the
+ * extension directory at the header's extension_offset, its glibc-hwcaps section an array of
+ * string offsets; every offset from the start of the file. Empty when there is none or it is bad.
+ */
+function hwcapsNames(p: usize, len: usize, base: usize): string[] {
+  const none = new Array<string>();
+  const off = <usize>load<u32>(p + base + 32);
+  if (off == 0 || off % 4 != 0 || off > len || len - off < EXTENSION_HEADER) return none;
+  if (load<u32>(p + off) != EXTENSION_MAGIC) return none;
+  const count = <usize>load<u32>(p + off + 4);
+  if (count > (len - off - EXTENSION_HEADER) / EXTENSION_SECTION) return none;
+  for (let i: usize = 0; i < count; i++) {
+    const sec = p + off + EXTENSION_HEADER + i * EXTENSION_SECTION;
+    if (load<u32>(sec) != TAG_GLIBC_HWCAPS) continue;
+    const at = <usize>load<u32>(sec + 8);
+    const size = <usize>load<u32>(sec + 12);
+    if (at > len || size > len - at) return none;
+    const out = new Array<string>();
+    for (let k: usize = 0; k + 4 <= size; k += 4) {
+      const s = <usize>load<u32>(p + at + k);
+      const name = s < len ? cstr(p, len, s) : null;
+      out.push(name == null ? "" : changetype<string>(name));
+    }
+    return out;
+  }
+  return none;
+}
 
 /** The libc6 entries of a cache, or why the bytes are not a cache (error non-empty). */
 class Scan {
@@ -53,6 +91,7 @@ function scan(p: usize, len: usize): Scan {
   if (len < base + NEW_HEADER) return new Scan(none, "truncated header");
   const n = <usize>load<u32>(p + base + 20);
   if (n > (len - base - NEW_HEADER) / NEW_ENTRY) return new Scan(none, "entry table runs past the end");
+  const hwcaps = hwcapsNames(p, len, base);
   const out = new Array<Entry>();
   for (let i: usize = 0; i < n; i++) {
     const e = p + base + NEW_HEADER + i * NEW_ENTRY;
@@ -65,7 +104,10 @@ function scan(p: usize, len: usize): Scan {
     if (name == null || path == null) return new Scan(none, "unterminated string in entry " + i.toString());
     let bits = ARCH64.includes(flags & 0xff00) ? 64 : (flags & 0xff00) == 0 ? 32 : 0;
     if ((flags & 0xff) != FLAG_ELF_LIBC6) bits = 0;
-    out.push(new Entry(changetype<string>(name), changetype<string>(path), bits, flags, load<u32>(e + 12), load<u64>(e + 16)));
+    const hwcap = load<u64>(e + 16);
+    const index = <i32>(<u32>(hwcap & 0xffffffff));
+    const sub = (hwcap & HWCAP_EXTENSION) != 0 && index < hwcaps.length ? hwcaps[index] : "";
+    out.push(new Entry(changetype<string>(name), changetype<string>(path), bits, flags, load<u32>(e + 12), hwcap, sub));
   }
   return new Scan(out, "");
 }
@@ -105,7 +147,14 @@ export function libcmp(a: string, b: string): i32 {
 function entryOrder(x: Entry, y: Entry): i32 {
   const c = libcmp(y.name, x.name); // descending, as ldconfig writes it
   if (c != 0) return c;
-  return y.flags - x.flags; // as ldconfig: higher flags (the 64-bit entry) first
+  if (x.flags != y.flags) return y.flags - x.flags; // as ldconfig: higher flags (the 64-bit entry) first
+  // glibc-hwcaps entries before the others of their name, by subdirectory: the loader stops at
+  // the first entry without one.
+  const xh = x.hwcaps.length > 0;
+  const yh = y.hwcaps.length > 0;
+  if (xh != yh) return xh ? -1 : 1;
+  if (x.hwcaps != y.hwcaps) return x.hwcaps < y.hwcaps ? -1 : 1;
+  return 0;
 }
 
 
@@ -169,8 +218,11 @@ function libraryFileName(name: string): bool {
  * folders with their first bytes: those named `lib*.so.<digits>...` or `lib*.so` with an ELF header are added
  * under their file name, 32 or 64 bits by the ELF class. An added entry replaces an old one of the
  * same name and flags. The entries' flags: libc6, plus the 64-bit flag of the arch (x64 0x0300,
- * arm64 0x0a00). Old entries are kept as they were (flags, osversion, hwcap), except glibc-hwcaps
- * ones, whose extension section is not written (the loader then uses the baseline library).
+ * arm64 0x0a00). Old entries are kept as they were (flags, osversion, hwcap), glibc-hwcaps ones
+ * too: their subdirectories are written again in an extension section (sorted by name, as
+ * ldconfig writes it and the loader's merge needs), each entry's index pointing into it; one whose
+ * subdirectory cannot be read is left out (the loader then uses the baseline library). An added
+ * entry replaces the old ones of its name and flags, glibc-hwcaps ones included.
  * Result: a glibc-ld.so.cache1.1 file (little-endian), entries in the loader's search order.
  * Failures: `bad-ldcache-entry` naming an entry without a name or with a relative path.
  */
@@ -178,7 +230,7 @@ export function ldcacheWrite(u: LdcacheUpdate): Outcome<Uint8Array> {
   // A missing or corrupt cache is replaced, as ldconfig would.
   const scanned = scan(u.old.dataStart, <usize>u.old.length).entries;
   const entries = new Array<Entry>();
-  for (let i = 0; i < scanned.length; i++) if ((scanned[i].hwcap & HWCAP_EXTENSION) == 0) entries.push(scanned[i]);
+  for (let i = 0; i < scanned.length; i++) if ((scanned[i].hwcap & HWCAP_EXTENSION) == 0 || scanned[i].hwcaps.length > 0) entries.push(scanned[i]);
   const add = new Array<LdEntry>();
   for (let i = 0; i < u.add.length; i++) add.push(u.add[i]);
   for (let i = 0; i < u.candidates.length; i++) {
@@ -205,8 +257,13 @@ export function ldcacheWrite(u: LdcacheUpdate): Outcome<Uint8Array> {
     entries.push(new Entry(a.name, a.path, a.bits, fl, 0, 0));
   }
   entries.sort(entryOrder);
+  // The glibc-hwcaps subdirectories the entries use, sorted: their indices in the extension.
+  const subdirs = new Array<string>();
+  for (let i = 0; i < entries.length; i++) if (entries[i].hwcaps.length > 0 && !subdirs.includes(entries[i].hwcaps)) subdirs.push(entries[i].hwcaps);
+  subdirs.sort((a: string, b: string): i32 => (a < b ? -1 : a > b ? 1 : 0));
   const names = new Array<ArrayBuffer>();
   const paths = new Array<ArrayBuffer>();
+  const subdirNames = new Array<ArrayBuffer>();
   let strLen: usize = 0;
   for (let i = 0; i < entries.length; i++) {
     const nb = String.UTF8.encode(entries[i].name, true);
@@ -215,21 +272,33 @@ export function ldcacheWrite(u: LdcacheUpdate): Outcome<Uint8Array> {
     paths.push(pb);
     strLen += <usize>(nb.byteLength + pb.byteLength);
   }
+  for (let i = 0; i < subdirs.length; i++) {
+    const sb = String.UTF8.encode(subdirs[i], true);
+    subdirNames.push(sb);
+    strLen += <usize>sb.byteLength;
+  }
   const n = <usize>entries.length;
-  const total = NEW_HEADER + n * NEW_ENTRY + strLen;
+  const stringsEnd = NEW_HEADER + n * NEW_ENTRY + strLen;
+  // The extension directory after the strings, 4-aligned, with its one section: the subdirectories.
+  const extOff: usize = subdirs.length > 0 ? (stringsEnd + 3) & ~(<usize>3) : 0;
+  const total = subdirs.length > 0 ? extOff + EXTENSION_HEADER + EXTENSION_SECTION + 4 * <usize>subdirs.length : stringsEnd;
   const bytes = new Uint8Array(<i32>total);
   const out = bytes.dataStart;
   for (let i = 0; i < NEW_MAGIC.length; i++) store<u8>(out + i, <u8>NEW_MAGIC.charCodeAt(i));
   store<u32>(out + 20, <u32>n);
   store<u32>(out + 24, <u32>strLen);
   store<u8>(out + 28, 2); // cache_file_new_flags_endian_little
+  store<u32>(out + 32, <u32>extOff);
   let s = NEW_HEADER + n * NEW_ENTRY;
   for (let i: usize = 0; i < n; i++) {
     const e = out + NEW_HEADER + i * NEW_ENTRY;
     const k = <i32>i;
     store<i32>(e, entries[k].flags);
     store<u32>(e + 12, entries[k].osv);
-    store<u64>(e + 16, entries[k].hwcap);
+    // A glibc-hwcaps entry keeps its other hwcap bits (the extension bit, the ISA level); its low
+    // 32 bits are its subdirectory's new index.
+    const hw = entries[k].hwcaps;
+    store<u64>(e + 16, hw.length > 0 ? (entries[k].hwcap & 0xffffffff00000000) | <u64>subdirs.indexOf(hw) : entries[k].hwcap);
     const nb = names[k];
     const pb = paths[k];
     store<u32>(e + 4, <u32>s);
@@ -238,6 +307,21 @@ export function ldcacheWrite(u: LdcacheUpdate): Outcome<Uint8Array> {
     store<u32>(e + 8, <u32>s);
     memory.copy(out + s, changetype<usize>(pb), <usize>pb.byteLength);
     s += <usize>pb.byteLength;
+  }
+  if (subdirs.length > 0) {
+    const table = extOff + EXTENSION_HEADER + EXTENSION_SECTION;
+    store<u32>(out + extOff, EXTENSION_MAGIC);
+    store<u32>(out + extOff + 4, 1);
+    store<u32>(out + extOff + 8, TAG_GLIBC_HWCAPS);
+    store<u32>(out + extOff + 12, 0);
+    store<u32>(out + extOff + 16, <u32>table);
+    store<u32>(out + extOff + 20, <u32>(4 * subdirs.length));
+    for (let i = 0; i < subdirs.length; i++) {
+      const sb = subdirNames[i];
+      store<u32>(out + table + 4 * <usize>i, <u32>s);
+      memory.copy(out + s, changetype<usize>(sb), <usize>sb.byteLength);
+      s += <usize>sb.byteLength;
+    }
   }
   return ok<Uint8Array>(bytes);
 }

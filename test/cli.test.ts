@@ -177,7 +177,7 @@ describe("errors: libnvidia-container's words and statuses", () => {
     try {
       const r = inFakeHost(f.dir, [CLI, "info"]);
       expect(r.stdout).toBe("");
-      expect(r.stderr).toBe("nvidia-container-cli: initialization error: nvml error: nvmlDeviceGetUUID: GPU is lost\n");
+      expect(r.stderr).toBe("nvidia-container-cli: initialization error: nvml error: GPU 0: nvmlDeviceGetUUID: GPU is lost\n");
       expect(r.status).toBe(1);
     } finally {
       f.remove();

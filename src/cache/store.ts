@@ -5,7 +5,7 @@
 // else (garbage, a link, a FIFO, another binary's entry) is a miss, and the answer is computed
 // again. The key holds everything the value depends on, so an entry is never stale: a changed
 // input is a new key.
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { constants } from "node:fs";
 
 /** The largest entry written or read: an image chooses some inputs (its env, its ld.so.cache). */
@@ -72,6 +72,19 @@ export function readJson<T>(dir: string, kind: string, key: string, valid: (v: a
   }
 }
 
+/** Whether the writer of temporary file `.kind-PID-random` may still run. */
+function alive(name: string): boolean {
+  const pid = Number(name.split("-").at(-2));
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
 /** Removes temporary files a killed writer left, and the oldest entries past the limit. */
 function prune(dir: string): void {
   let names: string[];
@@ -87,8 +100,10 @@ function prune(dir: string): void {
     try {
       const st = lstatSync(`${dir}/${n}`);
       if (n.startsWith(".")) {
-        // A temporary file older than a minute belongs to a writer that is gone.
-        if (now - st.mtimeMs > 60_000) unlinkSync(`${dir}/${n}`);
+        // A temporary file of a writer that is gone (killed between its create and its rename):
+        // its pid no longer runs, or it is older than a minute (a pid since reused, another pid
+        // namespace's writer). A live writer whose file is taken loses only its entry.
+        if (now - st.mtimeMs > 60_000 || !alive(n)) unlinkSync(`${dir}/${n}`);
       } else {
         entries.push([n, st.mtimeMs, st.size]);
         bytes += st.size;
@@ -131,7 +146,14 @@ export function writeEntry(dir: string, kind: string, key: string, value: Uint8A
     for (let n = 0; n < body.length; ) n += writeSync(fd, body, n);
     closeSync(fd);
     fd = undefined;
-    renameSync(tmp, file);
+    try {
+      renameSync(tmp, file);
+    } catch (e) {
+      // An empty directory where the entry goes (nothing nvct makes): taken away, then renamed over.
+      if ((e as NodeJS.ErrnoException).code !== "EISDIR") throw e;
+      rmdirSync(file);
+      renameSync(tmp, file);
+    }
     // Writes happen on misses only, which compute far longer than a look at the directory.
     prune(dir);
   } catch (e) {

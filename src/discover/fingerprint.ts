@@ -54,19 +54,18 @@ export interface FingerprintInput {
 
 /**
  * The fingerprint: identities of the ld cache, the library and binary directories, the firmware,
- * IPC and feature paths (and their parents, whose change times move when an entry comes or goes),
- * the graphics search directories and their parents, the device directories (with /dev/dri),
- * the GPUs' sysfs drm directories, libnvidia-ml; /proc/devices, the driver's version, params, each GPU's
+ * IPC and feature paths (an absent one recorded as absent), the graphics search directories and
+ * their parents, the device directories (with /dev/dri), the GPUs' sysfs drm directories,
+ * libnvidia-ml; /proc/devices, the driver's version, params, each GPU's
  * information file and the MIG capability tree verbatim.
  */
 export function driverFingerprint(i: FingerprintInput): string {
   const parts: string[] = [`root ${i.root}`, `dev ${i.devRoot}`];
   const paths = new Set<string>([i.ldcache, i.nvml, ...i.libDirs.map((d) => under(i.root, d))]);
   for (const d of VOCABULARY.binPath) paths.add(under(i.root, d));
-  for (const p of [...VOCABULARY.ipcs, ...VOCABULARY.files, ...i.extraIpcs]) {
-    paths.add(under(i.root, p));
-    paths.add(under(i.root, p.slice(0, p.lastIndexOf("/")) || "/"));
-  }
+  // Each IPC and feature path by its own identity (an absent one as ENOENT, so that one appearing
+  // changes it), never its parent's: /tmp (of /tmp/nvidia-mps) and /run change all the time.
+  for (const p of [...VOCABULARY.ipcs, ...VOCABULARY.files, ...i.extraIpcs]) paths.add(under(i.root, p));
   paths.add(under(i.root, VOCABULARY.firmwareDir));
   // Where graphics files are looked for: each candidate's directory and its parent.
   const dirs = new Set<string>();

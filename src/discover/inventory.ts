@@ -1,6 +1,6 @@
 // The driver's inventory: GPUs, MIG devices and versions, from NVML under the driver root, or
 // from the cache an earlier container left, when it still describes this driver. Reads only.
-import { readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import type { LdEntry } from "../core";
 import { NvctError } from "../errors";
 import { Nvml, type NvmlInventory } from "../sys/nvml";
@@ -44,6 +44,33 @@ export function inventoryKey(root: string, nvml: string, procfs: string[]): stri
   }
   for (const f of procfs) if (f.startsWith("capabilities/")) parts.push(f);
   return parts.join("\n");
+}
+
+/** Each GPU as the driver's procfs describes it: its UUID, minor number and bus location. */
+function procfsGpus(): { uuid: string; minor: number; bus: string }[] | null {
+  try {
+    return readdirSync(`${PROC}/gpus`).map((d) => {
+      const t = readFileSync(`${PROC}/gpus/${d}/information`, "utf8");
+      const field = (name: string) => new RegExp(`^${name}:\\s*(\\S+)`, "m").exec(t)?.[1] ?? "";
+      return { uuid: field("GPU UUID"), minor: Number(field("Device Minor")), bus: field("Bus Location").toLowerCase() };
+    });
+  } catch {
+    return null;
+  }
+}
+
+/** A bus id without its domain's leading zeros (NVML: 32-bit domain; procfs: 16-bit). */
+const bus = (b: string) => b.toLowerCase().replace(/^0+(?=[0-9a-f]{4}:)/, "");
+
+/**
+ * Whether an inventory (from the cache) names exactly the GPUs the driver's procfs shows: as
+ * many, each with the UUID, minor number and bus location of one of them. An entry forged with
+ * another host's GPUs, or with two GPUs' minors swapped, is refused however its key reads.
+ */
+export function agreesWithProcfs(inv: NvmlInventory): boolean {
+  const gpus = procfsGpus();
+  if (!gpus || gpus.length !== inv.gpus.length) return false;
+  return inv.gpus.every((g) => gpus.some((p) => p.uuid === g.uuid && p.minor === g.minor && bus(p.bus) === bus(g.busId)));
 }
 
 /** An inventory as NVML's reading gives it (a cached one is checked against this). */

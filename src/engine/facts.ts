@@ -11,7 +11,7 @@ import {
 } from "../discover/driver";
 import { driverFingerprint, type FingerprintInput } from "../discover/fingerprint";
 import { drmFacts, graphicsFacts, sysfsBusId } from "../discover/graphics";
-import { inventoryKey, isInventory, nvmlPath, readInventory } from "../discover/inventory";
+import { agreesWithProcfs, inventoryKey, isInventory, nvmlPath, readInventory } from "../discover/inventory";
 import { under } from "../discover/paths";
 import { NvctError } from "../errors";
 import type { NvmlInventory } from "../sys/nvml";
@@ -46,17 +46,18 @@ export function driverEntries(driver: DriverRoot): LdEntry[] {
 function inventory(o: FactOptions, nvml: string, procfs: string[]): NvmlInventory {
   const dir = o.cacheDir ?? "";
   const key = dir ? inventoryKey(o.driver.root, nvml, procfs) : null;
-  const gpuDirs = procfs.filter((f) => f.startsWith("gpus/") && f.endsWith("/information")).length;
   if (key) {
     const cached = readJson(dir, "inventory", `${BUILD}\n${key}`, isInventory);
     // Every GPU it names is one procfs shows, and none is missing.
-    if (cached && cached.gpus.length === gpuDirs && cached.gpus.every((g) => key.includes(g.uuid))) {
+    if (cached && agreesWithProcfs(cached)) {
       o.log?.("inventory from cache");
       return cached;
     }
   }
   const inv = readInventory(nvml);
-  if (key) writeEntry(dir, "inventory", `${BUILD}\n${key}`, JSON.stringify(inv), (m) => o.log?.(m));
+  // A GPU NVML could not read is never remembered: the next container asks NVML again.
+  if (key && !inv.failed) writeEntry(dir, "inventory", `${BUILD}\n${key}`, JSON.stringify(inv), (m) => o.log?.(m));
+  for (const f of inv.failed ?? []) o.log?.("warning", `NVML could not read GPU ${f.index}: ${f.message}`);
   return inv;
 }
 
@@ -113,7 +114,9 @@ interface Index {
 }
 
 const isIndex = (v: any): v is Index => typeof v?.fingerprint === "string" && typeof v.inputs?.root === "string" && Array.isArray(v.inputs.libDirs) && Array.isArray(v.inputs.extraIpcs) && Array.isArray(v.inputs.drmDirs);
-const isFacts = (v: any): v is DriverFacts => typeof v?.inventory === "object" && Array.isArray(v.libraries) && Array.isArray(v.nodes) && Array.isArray(v.migMinors);
+/** Facts as gather() makes them, whose GPUs are the ones the driver's procfs shows now. */
+const isFacts = (v: any): v is DriverFacts =>
+  isInventory(v?.inventory) && Array.isArray(v.libraries) && Array.isArray(v.nodes) && Array.isArray(v.migMinors) && Array.isArray(v.graphics) && Array.isArray(v.drm) && agreesWithProcfs(v.inventory);
 
 /**
  * The driver's fingerprint, and its facts when asked for: from the cache while the fingerprint
@@ -149,11 +152,44 @@ export function factsAndFingerprint(o: FactOptions): { facts: () => DriverFacts;
 function gatherAndCache(o: FactOptions, dir: string, slot: string): { facts: DriverFacts; fingerprint: string } {
   const { facts, inputs } = gather(o);
   const fingerprint = driverFingerprint(inputs);
-  if (dir) {
+  if (dir && !(facts.inventory as NvmlInventory).failed) {
     writeEntry(dir, "facts", `${BUILD}\n${fingerprint}`, JSON.stringify(facts), (m) => o.log?.(m));
     writeEntry(dir, "index", slot, JSON.stringify({ inputs, fingerprint }), (m) => o.log?.(m));
   }
   return { facts, fingerprint };
+}
+
+/** A bus id's domain, bus, device and function as numbers ("" when it is not one). */
+function busKey(id: string): string {
+  const m = /^(?:([0-9a-f]{1,8}):)?([0-9a-f]{1,2}):([0-9a-f]{1,2})\.([0-7])$/i.exec(id.trim());
+  return m ? [m[1] ?? "0", m[2], m[3], m[4]].map((x) => parseInt(x, 16)).join(":") : "";
+}
+
+/**
+ * Refuses a request that may name a GPU NVML could not read (its error kept, never cached):
+ * `all`, its index or a MIG pair on it, or a UUID or bus id that none of the GPUs NVML read has.
+ * A request for other GPUs (or none) goes on: a GPU lost does not stop containers that do not
+ * use it. libnvidia-container fails every container while one GPU cannot be read.
+ */
+export function refuseFailedGpus(devices: string[], f: DriverFacts): void {
+  const failed = (f.inventory as NvmlInventory).failed ?? [];
+  if (!failed.length) return;
+  const error = (xs: typeof failed, why = "") => new NvctError("nvml", `nvml error: ${xs.map((x) => `GPU ${x.index}: ${x.message}`).join("; ")}${why}`);
+  const gpus = f.inventory.gpus;
+  for (const raw of devices) {
+    const id = raw.trim();
+    if (id === "all") throw error(failed);
+    const index = /^(\d+)(?::\d+)?$/.exec(id);
+    if (index) {
+      const x = failed.find((x) => String(x.index) === String(Number(index[1])));
+      if (x) throw error([x]);
+      continue;
+    }
+    const lower = id.toLowerCase();
+    const bus = busKey(id);
+    const readable = gpus.some((g) => g.uuid.toLowerCase() === lower || g.migs.some((m) => m.uuid.toLowerCase() === lower) || (bus !== "" && busKey(g.busId) === bus));
+    if (!readable) throw error(failed, ` (\`${id}\` is none of the GPUs NVML could read)`);
+  }
 }
 
 /** Everything the core decides from about the driver. */

@@ -6,7 +6,7 @@ import type { DriverRoot } from "../discover/driver";
 import { apply } from "../inject/apply";
 import type { Libc } from "../sys/libc";
 import { mark } from "../trace";
-import { factsAndFingerprint } from "./facts";
+import { factsAndFingerprint, refuseFailedGpus } from "./facts";
 import { Decisions } from "./memo";
 
 export interface InjectRequest {
@@ -34,7 +34,15 @@ export function inject(req: InjectRequest, sys: Libc, decisions = new Decisions(
   const { facts, fingerprint } = factsAndFingerprint({ driver: req.driver, cacheDir: req.cacheDir, mpsPipeDir: req.injection.mpsPipeDir, log: req.log });
   const rootfs = rootfsFacts(req.rootfs);
   const cgroup = req.cgroup === null ? "none" : req.cgroup.version === 1 ? "v1" : "v2";
-  const plan = decisions.plan(() => ({ injection: req.injection, driver: facts(), rootfs, cgroup, arch: process.arch }), fingerprint, [req.injection, rootfs, cgroup, process.arch]);
+  const plan = decisions.plan(
+    () => {
+      const driver = facts();
+      refuseFailedGpus(req.injection.devices, driver);
+      return { injection: req.injection, driver, rootfs, cgroup, arch: process.arch };
+    },
+    fingerprint,
+    [req.injection, rootfs, cgroup, process.arch],
+  );
   mark("plan");
   for (const w of plan.warnings) req.log?.("warning", w);
   req.log?.("plan", plan.ops);

@@ -16,6 +16,20 @@ const isPlan = (v: any): v is Plan => Array.isArray(v?.ops) && Array.isArray(v.c
 const isEdits = (v: any): v is CdiEdits => Array.isArray(v?.env) && Array.isArray(v.deviceNodes) && Array.isArray(v.mounts) && Array.isArray(v.hooks);
 
 /**
+ * An ld.so.cache as the core's writer makes it: the new format's magic, its table inside the file,
+ * every string offset inside the file. An entry holding anything else is not handed to a container.
+ */
+export function isLdCache(b: Uint8Array): boolean {
+  const magic = "glibc-ld.so.cache1.1";
+  if (b.length < 48 || Buffer.from(b.subarray(0, magic.length)).toString("latin1") !== magic) return false;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const n = v.getUint32(20, true);
+  if (48 + n * 24 > b.length) return false;
+  for (let i = 0; i < n; i++) if (v.getUint32(48 + i * 24 + 4, true) >= b.length || v.getUint32(48 + i * 24 + 8, true) >= b.length) return false;
+  return true;
+}
+
+/**
  * A key for a large input: an image's ld.so.cache. The image chooses those bytes, so the digest is
  * one nobody can collide (SHA-256, 0.1 ms for 200 KB): with a fast hash, an image could be
  * made whose cache collides with another image's and so hand that image its ld.so.cache.
@@ -70,7 +84,7 @@ export class Decisions {
   ldcache(old: Uint8Array, add: LdEntry[], candidates: LibCandidate[], arch: string): Uint8Array {
     const key = `${BUILD}\n${digest(old)}\n${arch}\n${JSON.stringify(add)}\n${candidates.map((c) => `${c.path} ${Buffer.from(c.head).toString("hex")}`).join("\n")}`;
     const hit = this.dir ? readEntry(this.dir, "ldcache", key) : null;
-    if (hit) return hit;
+    if (hit && isLdCache(hit)) return hit;
     const bytes = core().ldcachewrite({ old, add, candidates, arch });
     if (this.dir) writeEntry(this.dir, "ldcache", key, bytes, (m) => this.log?.(m));
     return bytes;

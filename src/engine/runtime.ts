@@ -15,7 +15,7 @@ import { readRegularText } from "../files";
 import { parseLossless } from "../json";
 import { mark } from "../trace";
 import { resolveDevices } from "./cdi";
-import { factsAndFingerprint } from "./facts";
+import { factsAndFingerprint, refuseFailedGpus } from "./facts";
 import { Decisions } from "./memo";
 import { applyEdits } from "./oci";
 
@@ -100,7 +100,12 @@ export async function modifySpec(spec: Spec, bundle: string, cfg: Config, paths:
     if (req.jitDevices.length) {
       const { facts, fingerprint } = factsAndFingerprint({ driver: { root: cfg.cli.root, ldcache: cfg.cli.ldcache }, cacheDir: cfg.nvct.cacheDir, mpsPipeDir: env.CUDA_MPS_PIPE_DIRECTORY });
       const injection = injectionOf(req, env.CUDA_MPS_PIPE_DIRECTORY ?? "");
-      applyEdits(spec, decisions.jitedits(() => ({ injection, driver: facts(), rootfs: { debian: false, lib32: false }, cgroup: "none", arch: process.arch }), paths.cdiHook(), fingerprint, [injection, process.arch]));
+      const input = () => {
+        const driver = facts();
+        refuseFailedGpus(injection.devices, driver);
+        return { injection, driver, rootfs: { debian: false, lib32: false }, cgroup: "none" as const, arch: process.arch };
+      };
+      applyEdits(spec, decisions.jitedits(input, paths.cdiHook(), fingerprint, [injection, process.arch]));
     }
     if (req.cdiDevices.length) applyEdits(spec, resolveDevices(req.cdiDevices, cfg.runtime.cdi.defaultKind, cfg.runtime.cdi.specDirs, (m) => log("warning", m)));
   } else if (req.mode === "csv") {

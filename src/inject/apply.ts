@@ -5,7 +5,7 @@
 import type { BindOp, CgroupPlan, ChmodOp, DeviceOp, FileOp, LdcacheOp, LdEntry, LibCandidate, MaskOp, MountFlag, Op, SymlinkOp, TmpfsOp } from "../core";
 import { NvctError } from "../errors";
 import { VOCABULARY } from "../../build/out/gen/vocabulary";
-import { CLONE_FS, CLONE_NEWNS, isLink, MNT_DETACH, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_WRONLY, type Libc } from "../sys/libc";
+import { about, CLONE_FS, CLONE_NEWNS, isLink, MNT_DETACH, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_WRONLY, type Libc } from "../sys/libc";
 import { allowDevicesV1, allowDevicesV2, type DeviceCgroup } from "./cgroup";
 import { parts, RootFs, Undo } from "./rootfs";
 
@@ -64,9 +64,10 @@ class Steps {
     private log: (msg: string, data?: unknown) => void,
   ) {}
 
-  private attach(tree: number, target: number, what: string): void {
-    this.sys.moveMount(tree, target, what);
-    this.undo.push(() => this.sys.umount(`/proc/self/fd/${tree}`, MNT_DETACH));
+  /** Moves the detached mount `tree` (of `what`) onto the target at container path `path`. */
+  private attach(tree: number, target: number, what: string, path: string): void {
+    this.sys.moveMount(tree, target, `${what}\` on \`${path}`);
+    this.undo.push(() => about(path, () => this.sys.umount(`/proc/self/fd/${tree}`, MNT_DETACH)));
   }
 
   device(op: DeviceOp): void {
@@ -78,25 +79,30 @@ class Steps {
     if (op.kind !== "dir") return this.mountFile(op.host, op.path, op.mountFlags);
     const target = this.fs.ensureDir(op.path);
     this.fs.notKernelFs(target, op.path);
-    this.mountTree(op.host, target, op.mountFlags);
+    this.mountTree(op.host, target, op.path, op.mountFlags);
     this.log("mounted", { src: op.host, dst: op.path, flags: op.mountFlags });
   }
 
   private mountFile(host: string, path: string, flags: MountFlag[]): void {
     const target = this.fs.ensureFile(path);
-    this.mountTree(host, target, flags);
+    this.mountTree(host, target, path, flags);
     this.log("mounted", { src: host, dst: path, flags });
   }
 
-  private mountTree(host: string, target: number, flags: MountFlag[]): void {
+  private mountTree(host: string, target: number, path: string, flags: MountFlag[]): void {
     const tree = this.undo.keep(this.sys.cloneTree(host));
-    this.sys.setMountAttrs(tree, attrs(flags));
-    this.attach(tree, target, host);
+    about(host, () => this.sys.setMountAttrs(tree, attrs(flags)));
+    this.attach(tree, target, host, path);
   }
 
   symlink(op: SymlinkOp): void {
     const dir = this.fs.ensureDir(op.dir);
     this.fs.notKernelFs(dir, op.dir);
+    const path = `/${[...parts(op.dir), op.name].join("/")}`;
+    // One name for what is moved aside: a start killed before its end left the image's file
+    // there, which is put back first (over the link that start may have made).
+    const aside = `.${op.name}.nvct`;
+    if (!op.keepFile && this.fs.entry(dir, aside)) about(path, () => this.sys.renameat(dir, aside, dir, op.name));
     const st = this.fs.entry(dir, op.name);
     if (st && !isLink(st)) {
       if (op.keepFile) {
@@ -105,19 +111,20 @@ class Steps {
         return;
       }
       // Replaced: moved aside until the whole plan is done, put back if it is not.
-      const aside = `.${op.name}.nvct-${process.pid}`;
-      this.sys.renameat(dir, op.name, dir, aside);
-      this.undo.push(() => this.sys.renameat(dir, aside, dir, op.name));
+      about(path, () => this.sys.renameat(dir, op.name, dir, aside));
+      this.undo.push(() => about(path, () => this.sys.renameat(dir, aside, dir, op.name)));
       this.undo.onSuccess(() => this.sys.unlinkat(dir, aside, st.mode !== undefined && (st.mode & 0o170000) === 0o040000 ? 0x200 : 0));
     }
-    const old = st && isLink(st) ? this.sys.readlink(dir, op.name) : null;
+    const old = st && isLink(st) ? about(path, () => this.sys.readlink(dir, op.name)) : null;
     if (old === op.target) return;
-    if (old !== null) this.sys.unlinkat(dir, op.name, 0);
-    this.sys.symlinkat(op.target, dir, op.name);
-    this.undo.push(() => {
-      this.sys.unlinkat(dir, op.name, 0);
-      if (old !== null) this.sys.symlinkat(old, dir, op.name);
-    });
+    if (old !== null) about(path, () => this.sys.unlinkat(dir, op.name, 0));
+    about(path, () => this.sys.symlinkat(op.target, dir, op.name));
+    this.undo.push(() =>
+      about(path, () => {
+        this.sys.unlinkat(dir, op.name, 0);
+        if (old !== null) this.sys.symlinkat(old, dir, op.name);
+      }),
+    );
   }
 
   /** A tmpfs built detached with its directories and files, then its flags, then mounted. */
@@ -134,14 +141,17 @@ class Steps {
     }
     // The procfs view is mounted onto the container's procfs on purpose; nothing else may be.
     if (!procfs) this.fs.notKernelFs(target, op.path);
-    const mnt = this.undo.keep(this.sys.tmpfs({ mode: op.mode.toString(8).padStart(4, "0") }, 0));
+    // Where the tmpfs goes in the container, and the container path of a path in it.
+    const at = prefix ? `/${parts(op.path).slice(0, -1).join("/")}` : `/${parts(op.path).join("/")}`;
+    const inside = (rel: string) => `${at}/${parts(rel).join("/")}`;
+    const mnt = this.undo.keep(about(`tmpfs\` for \`${op.path}`, () => this.sys.tmpfs({ mode: op.mode.toString(8).padStart(4, "0") }, 0)));
     const made = new Set<string>();
     const mkdirs = (rel: string) => {
       const ps = parts(rel);
       for (let i = 1; i <= ps.length; i++) {
         const sub = ps.slice(0, i).join("/");
         if (made.has(sub)) continue;
-        this.sys.mkdirat(mnt, sub, op.mode);
+        about(inside(sub), () => this.sys.mkdirat(mnt, sub, op.mode));
         made.add(sub);
       }
     };
@@ -151,16 +161,16 @@ class Steps {
       const ps = parts(prefix + f.path);
       const name = ps.pop()!;
       mkdirs(ps.join("/"));
-      const dir = ps.length ? this.undo.keep(this.sys.openat(mnt, ps.join("/"), O_PATH | O_DIRECTORY, 0)) : mnt;
-      const fd = this.sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY, f.mode);
+      const dir = ps.length ? this.undo.keep(about(inside(ps.join("/")), () => this.sys.openat(mnt, ps.join("/"), O_PATH | O_DIRECTORY, 0))) : mnt;
+      const fd = about(inside(prefix + f.path), () => this.sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY, f.mode));
       try {
         this.sys.write(fd, f.content !== undefined ? Buffer.from(f.content) : (this.hostFiles.get(f.host) ?? new Uint8Array()), `${op.path}/${f.path}`);
       } finally {
         this.sys.close(fd);
       }
     }
-    this.sys.setMountAttrs(mnt, attrs(op.mountFlags));
-    this.attach(mnt, target, op.path);
+    about(op.path, () => this.sys.setMountAttrs(mnt, attrs(op.mountFlags)));
+    this.attach(mnt, target, "tmpfs", at);
     this.log("mounted tmpfs", { dst: op.path, files: op.files.length });
   }
 
@@ -170,8 +180,9 @@ class Steps {
     const name = ps.pop()!;
     const dir = this.fs.ensureDir(ps.join("/"));
     this.fs.notKernelFs(dir, op.path);
-    const fd = this.sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, op.mode);
-    this.undo.push(() => this.sys.unlinkat(dir, name, 0));
+    const path = `/${[...ps, name].join("/")}`;
+    const fd = about(path, () => this.sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, op.mode));
+    this.undo.push(() => about(path, () => this.sys.unlinkat(dir, name, 0)));
     try {
       this.sys.write(fd, Buffer.from(op.content), op.path);
     } finally {
@@ -183,17 +194,17 @@ class Steps {
   mask(op: MaskOp): void {
     const target = this.fs.lookup(op.path, O_PATH | O_NOFOLLOW);
     if (target === null) return;
-    const mnt = this.undo.keep(this.sys.tmpfs({ mode: "0755", size: String(Math.max(4096, op.content.length)) }, 0));
-    const fd = this.sys.openat(mnt, "content", O_CREAT | O_EXCL | O_WRONLY, 0o444);
+    const mnt = this.undo.keep(about(`tmpfs\` for \`${op.path}`, () => this.sys.tmpfs({ mode: "0755", size: String(Math.max(4096, op.content.length)) }, 0)));
+    const fd = about(`tmpfs\` for \`${op.path}`, () => this.sys.openat(mnt, "content", O_CREAT | O_EXCL | O_WRONLY, 0o444));
     try {
       this.sys.write(fd, Buffer.from(op.content), op.path);
     } finally {
       this.sys.close(fd);
     }
-    const file = this.undo.keep(this.sys.openat(mnt, "content", O_PATH | O_NOFOLLOW, 0));
-    const tree = this.undo.keep(this.sys.cloneTree(`/proc/self/fd/${file}`));
-    this.sys.setMountAttrs(tree, attrs(op.mountFlags));
-    this.attach(tree, target, op.path);
+    const file = this.undo.keep(about(`tmpfs\` for \`${op.path}`, () => this.sys.openat(mnt, "content", O_PATH | O_NOFOLLOW, 0)));
+    const tree = this.undo.keep(about(`tmpfs\` for \`${op.path}`, () => this.sys.cloneTree(`/proc/self/fd/${file}`)));
+    about(op.path, () => this.sys.setMountAttrs(tree, attrs(op.mountFlags)));
+    this.attach(tree, target, "a file of a tmpfs", op.path);
     this.log("masked", op.path);
   }
 
@@ -201,7 +212,7 @@ class Steps {
     const fd = this.fs.lookup(op.path, O_PATH);
     if (fd === null) throw new NvctError("mount", `no \`${op.path}\` in the container to change the mode of`);
     this.fs.notKernelFs(fd, op.path);
-    this.sys.chmod(-100, `/proc/self/fd/${fd}`, op.mode);
+    about(op.path, () => this.sys.chmod(-100, `/proc/self/fd/${fd}`, op.mode));
   }
 
   /** The container's ld.so.cache: written beside, then renamed over; the old one back on undo. */
@@ -223,7 +234,7 @@ class Steps {
     const bytes = this.ctx.ldcache(old ?? new Uint8Array(), op.entries, candidates);
     this.writeCache(etc, bytes);
     this.undo.push(() => {
-      if (old === null) this.sys.unlinkat(etc, "ld.so.cache", 0);
+      if (old === null) about("/etc/ld.so.cache", () => this.sys.unlinkat(etc, "ld.so.cache", 0));
       else this.writeCache(etc, old);
     });
     this.log("ld.so.cache updated", { entries: op.entries.length + candidates.length });
@@ -233,14 +244,14 @@ class Steps {
     try {
       this.sys.unlinkat(etc, TMP_CACHE, 0);
     } catch {}
-    const fd = this.sys.openat(etc, TMP_CACHE, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644);
+    const fd = about(`/etc/${TMP_CACHE}`, () => this.sys.openat(etc, TMP_CACHE, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644));
     try {
       try {
-        this.sys.write(fd, bytes, "/etc/ld.so.cache");
+        this.sys.write(fd, bytes, `/etc/${TMP_CACHE}`);
       } finally {
         this.sys.close(fd);
       }
-      this.sys.renameat(etc, TMP_CACHE, etc, "ld.so.cache");
+      about(`/etc/${TMP_CACHE}\` to \`/etc/ld.so.cache`, () => this.sys.renameat(etc, TMP_CACHE, etc, "ld.so.cache"));
     } catch (e) {
       // A failed write leaves no temporary file in the image.
       try {
@@ -270,7 +281,7 @@ export function apply(plan: { ops: Op[]; cgroup: CgroupPlan }, ctx: ApplyContext
     if (ctx.pid !== null) {
       const ns = undo.keep(sys.open(`/proc/${ctx.pid}/ns/mnt`, O_RDONLY));
       sys.unshare(CLONE_FS);
-      sys.setns(ns, CLONE_NEWNS);
+      about(`/proc/${ctx.pid}/ns/mnt`, () => sys.setns(ns, CLONE_NEWNS));
     }
     const root = undo.keep(sys.open(ctx.rootfs, O_PATH | O_DIRECTORY));
     const steps = new Steps(sys, new RootFs(sys, root, undo), undo, ctx, hostFiles, log);

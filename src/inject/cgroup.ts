@@ -12,8 +12,48 @@ export interface DeviceCgroup {
   dir: string;
 }
 
-/** v1: writes each rule to devices.allow; returns the undo (the same rules to devices.deny). */
+/** The entries of a v1 devices.list (`c 195:* rwm`), or null when it cannot be read. */
+function devicesList(sys: Libc, dir: string): string[][] | null {
+  try {
+    const fd = sys.open(`${dir}/devices.list`, O_RDONLY);
+    try {
+      const chunks: Uint8Array[] = [];
+      for (let total = 0; total < 1 << 20; ) {
+        const buf = new Uint8Array(16384);
+        const n = sys.read(fd, buf, `${dir}/devices.list`);
+        if (n <= 0) break;
+        chunks.push(buf.subarray(0, n));
+        total += n;
+      }
+      return Buffer.concat(chunks).toString().split("\n").map((l) => l.trim().split(/[ :]/)).filter((e) => e.length === 4 && /^[abc]$/.test(e[0]));
+    } finally {
+      sys.close(fd);
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a devices.list entry grants all a rule (`c 195:255 rw`) asks. */
+function grants(e: string[], rule: string): boolean {
+  const [t, maj, min, acc] = rule.split(/[ :]/);
+  return (e[0] === "a" || e[0] === t) && (e[1] === "*" || e[1] === maj) && (e[2] === "*" || e[2] === min) && [...acc].every((c) => e[3].includes(c));
+}
+
+/**
+ * v1: writes each rule to devices.allow; returns the undo (those rules to devices.deny). A rule the
+ * cgroup grants already is not written, so the undo never denies what was allowed before: a
+ * cgroup that allows every device by default (`a *:* rwm`: runc's never are; the root cgroup,
+ * where a process outside any container lives, is) is left alone, since its list hides what it
+ * denies and a deny written there would take the devices from every cgroup below it.
+ */
 export function allowDevicesV1(sys: Libc, dir: string, rules: string[], log: (m: string) => void): () => void {
+  const list = devicesList(sys, dir);
+  if (list?.some((e) => e[0] === "a")) {
+    log(`cgroup \`${dir}\` allows every device: no rule written`);
+    return () => {};
+  }
+  const todo = list ? rules.filter((r) => !list.some((e) => grants(e, r))) : rules;
   // Both opened first: the undo writes through these, whatever namespace it runs in then.
   const allow = sys.open(`${dir}/devices.allow`, O_WRONLY);
   const deny = sys.open(`${dir}/devices.deny`, O_WRONLY);
@@ -24,7 +64,7 @@ export function allowDevicesV1(sys: Libc, dir: string, rules: string[], log: (m:
     sys.close(deny);
   };
   try {
-    for (const r of rules) {
+    for (const r of todo) {
       sys.write(allow, Buffer.from(r), `${dir}/devices.allow`);
       done.push(r);
       log(`cgroup allow ${r}`);

@@ -5,7 +5,7 @@
 import { NvctError } from "../errors";
 import {
   AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, isLink, isRegular, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK,
-  O_PATH, O_RDONLY, O_WRONLY, PROC_SUPER_MAGIC, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, SYSFS_MAGIC, SysError, type Libc, type Stat,
+  O_PATH, O_RDONLY, O_WRONLY, PROC_SUPER_MAGIC, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, SYSFS_MAGIC, SysError, about, type Libc, type Stat,
 } from "../sys/libc";
 
 const RESOLVE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
@@ -69,6 +69,7 @@ export const parts = (p: string) => p.split("/").filter((c) => c && c !== ".");
 export class RootFs {
   private dirs = new Map<string, number>();
   private checked = new Set<number>();
+  private rootMount: bigint | undefined;
 
   constructor(
     private sys: Libc,
@@ -99,9 +100,10 @@ export class RootFs {
         continue;
       }
       let next = this.lookup(sub, O_PATH | O_DIRECTORY);
-      if (next === null) {
+      if (next !== null) this.ownMount(next, sub);
+      else {
         try {
-          this.sys.mkdirat(fd, ps[i], 0o755);
+          about(`/${sub}`, () => this.sys.mkdirat(fd, ps[i], 0o755));
         } catch (e) {
           // Not found, yet there: a symlink whose target is missing inside the container.
           if (e instanceof SysError && e.errno === 17) throw new NvctError("mount", `\`/${sub}\` is a symlink that leads nowhere inside the container`, e);
@@ -109,13 +111,37 @@ export class RootFs {
         }
         const parent = fd;
         const name = ps[i];
-        this.undo.push(() => this.sys.unlinkat(parent, name, AT_REMOVEDIR));
+        this.undo.push(() => about(`/${sub}`, () => this.sys.unlinkat(parent, name, AT_REMOVEDIR)));
         next = this.undo.keep(this.sys.openat2(this.root, "/" + sub, O_PATH | O_DIRECTORY, 0, RESOLVE));
       }
       this.dirs.set(sub, next);
       fd = next;
     }
     return fd;
+  }
+
+  /**
+   * Refuses a directory that a symlink of the image leads into another mount of the container
+   * (a volume bind-mounted from the host): what nvct makes there (directories, mount targets,
+   * links) would be made in the host's directory. A directory on the root's own mount is the
+   * image's; one on another mount is fine only where that mount is at the very path asked for,
+   * no symlink followed (/dev, /proc, a volume reached by its own path). One statx per directory
+   * (the mount id, Linux 5.8 and later; an older kernel reports none and is not checked).
+   */
+  private ownMount(dir: number, sub: string): void {
+    this.rootMount ??= this.sys.stat(this.root, "", AT_EMPTY_PATH)?.mntId ?? 0n;
+    const st = this.sys.stat(dir, "", AT_EMPTY_PATH);
+    if (!st || st.mntId === this.rootMount || st.mntId === 0n) return;
+    let literal: Stat | null = null;
+    try {
+      const fd = this.undo.keep(this.sys.openat2(this.root, "/" + sub, O_PATH | O_DIRECTORY, 0, RESOLVE | RESOLVE_NO_SYMLINKS));
+      literal = this.sys.stat(fd, "", AT_EMPTY_PATH);
+    } catch (e) {
+      // ELOOP: a symlink on the way; ENOENT, ENOTDIR: not there without following one.
+      if (!(e instanceof SysError && [2, 20, 40].includes(e.errno))) throw e;
+    }
+    if (literal && literal.mntId === st.mntId && literal.ino === st.ino) return;
+    throw new NvctError("mount", `refusing \`/${sub}\`: a symlink in the image leads it into another mount of the container (a volume), not into the image's own files`);
   }
 
   /**
@@ -143,25 +169,27 @@ export class RootFs {
     const name = ps.pop()!;
     const dir = this.ensureDir(ps.join("/"));
     this.notKernelFs(dir, path);
+    const full = `/${[...ps, name].join("/")}`;
+    const create = () => {
+      const fd = this.undo.keep(about(full, () => this.sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644)));
+      this.undo.push(() => about(full, () => this.sys.unlinkat(dir, name, 0)));
+      return fd;
+    };
     // Most targets are missing: made in one call, whose descriptor is the mount's target.
     try {
-      const fd = this.undo.keep(this.sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644));
-      this.undo.push(() => this.sys.unlinkat(dir, name, 0));
-      return fd;
+      return create();
     } catch (e) {
       if (!(e instanceof SysError && e.errno === 17)) throw e;
     }
     const st = this.entry(dir, name);
-    if (st && !isLink(st)) return this.undo.keep(this.sys.openat(dir, name, O_PATH | O_NOFOLLOW, 0));
+    if (st && !isLink(st)) return this.undo.keep(about(full, () => this.sys.openat(dir, name, O_PATH | O_NOFOLLOW, 0)));
     if (st) {
       // Never follow an image's symlink to a mount target: replace it, and put it back on undo.
-      const target = this.sys.readlink(dir, name);
-      this.sys.unlinkat(dir, name, 0);
-      this.undo.push(() => this.sys.symlinkat(target, dir, name));
+      const target = about(full, () => this.sys.readlink(dir, name));
+      about(full, () => this.sys.unlinkat(dir, name, 0));
+      this.undo.push(() => about(full, () => this.sys.symlinkat(target, dir, name)));
     }
-    const fd = this.undo.keep(this.sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644));
-    this.undo.push(() => this.sys.unlinkat(dir, name, 0));
-    return fd;
+    return create();
   }
 
   /**

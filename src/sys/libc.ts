@@ -56,13 +56,29 @@ export class SysError extends NvctError {
     readonly call: string,
     readonly subject: string,
     readonly errno: number,
+    /** The system call's own name (`move_mount`), when it is not the words of `call`. */
+    readonly syscall?: string,
   ) {
     super(
       "sys",
-      `failed to ${call} \`${subject}\`: ${ERRNO_NAMES.get(errno) ?? `errno ${errno}`}` +
+      `failed to ${call} \`${subject}\`: ${ERRNO_NAMES.get(errno) ?? `errno ${errno}`}${syscall ? ` (${syscall})` : ""}` +
         (errno === 38 ? " (this kernel lacks the call: nvct needs Linux 5.12 or later for openat2 and the new mount API)" : ""),
       errno,
     );
+  }
+
+  /** The same failure naming what it was about (a container path, not the name under a dirfd). */
+  about(subject: string): SysError {
+    return new SysError(this.call, subject, this.errno, this.syscall);
+  }
+}
+
+/** Runs f; a SysError it throws names `subject` instead (the whole path the caller knows). */
+export function about<T>(subject: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw e instanceof SysError ? e.about(subject) : e;
   }
 }
 
@@ -82,9 +98,9 @@ const hold = (b: NodeJS.TypedArray | DataView): Pointer => {
   return ptr(b);
 };
 
-function check(l: Symbols, rc: number | bigint, call: string, subject: string): number {
+function check(l: Symbols, rc: number | bigint, call: string, subject: string, syscall?: string): number {
   const n = Number(rc);
-  if (n < 0) throw new SysError(call, subject, errno(l));
+  if (n < 0) throw new SysError(call, subject, errno(l), syscall);
   return n;
 }
 
@@ -106,6 +122,7 @@ export const O_EXCL = 0o200;
 export const AT_REMOVEDIR = 0x200;
 export const RESOLVE_NO_XDEV = 0x01;
 export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
 export const RESOLVE_IN_ROOT = 0x10;
 
 // Syscall numbers of the new mount API and openat2 (the same on x86_64 and aarch64).
@@ -204,41 +221,41 @@ export interface Libc {
 const makedev = (major: number, minor: number) =>
   (BigInt(major & 0xfff) << 8n) | BigInt(minor & 0xff) | (BigInt(minor & ~0xff) << 12n) | (BigInt(major & ~0xfff) << 32n);
 
-function call(l: Symbols, nr: number, args: (number | bigint | Pointer | null)[], what: string, subject: string): number {
+function call(l: Symbols, nr: number, args: (number | bigint | Pointer | null)[], what: string, subject: string, syscall: string): number {
   const a = [...args, 0, 0, 0, 0, 0].slice(0, 5).map((x) => (x === null ? 0 : x));
-  return check(l, l.syscall(nr, ...(a as [number, number, number, number, number])), what, subject);
+  return check(l, l.syscall(nr, ...(a as [number, number, number, number, number])), what, subject, syscall);
 }
 
 /** The real libc. */
 export const sys: Libc = {
   open(path, flags, mode = 0) {
     const l = libc();
-    return check(l, l.open(hold(cstr(path)), flags | O_CLOEXEC, mode), "open", path);
+    return check(l, l.open(hold(cstr(path)), flags | O_CLOEXEC, mode), "open", path, "open");
   },
   close(fd) {
     const l = libc();
-    check(l, l.close(fd), "close", String(fd));
+    check(l, l.close(fd), "close", String(fd), "close");
   },
   mount(source, target, fstype, flags, data = null) {
     const l = libc();
     const p = (s: string | null) => (s === null ? (null as unknown as Pointer) : hold(cstr(s)));
-    check(l, l.mount(p(source), hold(cstr(target)), p(fstype), BigInt(flags), p(data)), "mount", source ?? target);
+    check(l, l.mount(p(source), hold(cstr(target)), p(fstype), BigInt(flags), p(data)), "mount", source ?? target, "mount");
   },
   umount(target, flags) {
     const l = libc();
-    check(l, l.umount2(hold(cstr(target)), flags), "unmount", target);
+    check(l, l.umount2(hold(cstr(target)), flags), "unmount", target, "umount2");
   },
   mknodat(dirfd, path, mode, major, minor) {
     const l = libc();
-    check(l, l.mknodat(dirfd, hold(cstr(path)), mode, makedev(major, minor)), "create device node", path);
+    check(l, l.mknodat(dirfd, hold(cstr(path)), mode, makedev(major, minor)), "create device node", path, "mknodat");
   },
   unshare(flags) {
     const l = libc();
-    check(l, l.unshare(flags), "unshare", `0x${flags.toString(16)}`);
+    check(l, l.unshare(flags), "unshare", flags === CLONE_FS ? "CLONE_FS" : `0x${flags.toString(16)}`, "unshare");
   },
   setns(fd, nstype) {
     const l = libc();
-    check(l, l.setns(fd, nstype), "setns", String(fd));
+    check(l, l.setns(fd, nstype), "setns", `fd ${fd}`, "setns");
   },
   openat2(dirfd, path, flags, mode, resolve) {
     const l = libc();
@@ -246,7 +263,7 @@ export const sys: Libc = {
     // RESOLVE_IN_ROOT answers EAGAIN when a rename raced the walk: walk again, a few times.
     for (let tries = 0; ; tries++) {
       try {
-        return call(l, SYS.openat2, [dirfd, hold(cstr(path)), hold(how), 24], "open", path);
+        return call(l, SYS.openat2, [dirfd, hold(cstr(path)), hold(how), 24], "open", path, "openat2");
       } catch (e) {
         if (!(e instanceof SysError && e.errno === 11 && tries < 8)) throw e;
       }
@@ -254,38 +271,38 @@ export const sys: Libc = {
   },
   openat(dirfd, path, flags, mode) {
     const l = libc();
-    return check(l, l.openat(dirfd, hold(cstr(path)), flags | O_CLOEXEC, mode), "open", path);
+    return check(l, l.openat(dirfd, hold(cstr(path)), flags | O_CLOEXEC, mode), "open", path, "openat");
   },
   mkdirat(dirfd, path, mode) {
     const l = libc();
-    check(l, l.mkdirat(dirfd, hold(cstr(path)), mode), "create directory", path);
+    check(l, l.mkdirat(dirfd, hold(cstr(path)), mode), "create directory", path, "mkdirat");
   },
   symlinkat(target, dirfd, path) {
     const l = libc();
-    check(l, l.symlinkat(hold(cstr(target)), dirfd, hold(cstr(path))), "create symlink", path);
+    check(l, l.symlinkat(hold(cstr(target)), dirfd, hold(cstr(path))), "create symlink", path, "symlinkat");
   },
   unlinkat(dirfd, path, flags) {
     const l = libc();
-    check(l, l.unlinkat(dirfd, hold(cstr(path)), flags), "remove", path);
+    check(l, l.unlinkat(dirfd, hold(cstr(path)), flags), "remove", path, "unlinkat");
   },
   renameat(od, op, nd, np) {
     const l = libc();
-    check(l, l.renameat(od, hold(cstr(op)), nd, hold(cstr(np))), "rename", `${op}\` to \`${np}`);
+    check(l, l.renameat(od, hold(cstr(op)), nd, hold(cstr(np))), "rename", `${op}\` to \`${np}`, "renameat");
   },
   cloneTree(path) {
     const l = libc();
-    return call(l, SYS.open_tree, [-100, hold(cstr(path)), OPEN_TREE_CLONE | O_CLOEXEC], "clone mount of", path);
+    return call(l, SYS.open_tree, [-100, hold(cstr(path)), OPEN_TREE_CLONE | O_CLOEXEC], "clone mount of", path, "open_tree");
   },
   setMountAttrs(fd, attrs) {
     const l = libc();
     // Private propagation: nothing mounted under these trees later travels back to the host.
     const attr = new BigUint64Array([BigInt(attrs), 0n, BigInt(MS_PRIVATE), 0n]);
-    call(l, SYS.mount_setattr, [fd, hold(cstr("")), AT_EMPTY_PATH, hold(attr), 32], "set mount attributes on", `fd ${fd}`);
+    call(l, SYS.mount_setattr, [fd, hold(cstr("")), AT_EMPTY_PATH, hold(attr), 32], "set mount attributes on", `fd ${fd}`, "mount_setattr");
   },
   moveMount(fd, targetFd, subject) {
     const l = libc();
     const empty = hold(cstr(""));
-    call(l, SYS.move_mount, [fd, empty, targetFd, empty, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH], "mount", subject);
+    call(l, SYS.move_mount, [fd, empty, targetFd, empty, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH], "mount", subject, "move_mount");
   },
   execve(path, argv, env) {
     const l = libc();
@@ -303,7 +320,7 @@ export const sys: Libc = {
     // the runtime (and what it starts) the default dispositions and an empty signal mask.
     for (const sig of [13, 25]) l.signal(sig, null);
     l.sigprocmask(2, hold(new Uint8Array(128)), null);
-    check(l, l.execve(hold(file), hold(av), hold(ev)), "execute", path);
+    check(l, l.execve(hold(file), hold(av), hold(ev)), "execute", path, "execve");
     throw new SysError("execute", path, 0);
   },
   stat(dirfd, path, flags) {
@@ -313,7 +330,7 @@ export const sys: Libc = {
     if (rc < 0) {
       const e = errno(l);
       if (e === 2 || e === 20) return null; // ENOENT, ENOTDIR: not there
-      throw new SysError("stat", path || `fd ${dirfd}`, e);
+      throw new SysError("stat", path || `fd ${dirfd}`, e, "statx");
     }
     const v = new DataView(buf.buffer);
     return {
@@ -330,18 +347,18 @@ export const sys: Libc = {
   readlink(dirfd, path) {
     const l = libc();
     const buf = new Uint8Array(4096);
-    const n = check(l, l.readlinkat(dirfd, hold(cstr(path)), hold(buf), BigInt(buf.length)), "read link", path);
+    const n = check(l, l.readlinkat(dirfd, hold(cstr(path)), hold(buf), BigInt(buf.length)), "read link", path, "readlinkat");
     return Buffer.from(buf.subarray(0, n)).toString();
   },
   read(fd, buf, subject) {
     const l = libc();
-    return check(l, l.read(fd, hold(buf), BigInt(buf.length)), "read", subject);
+    return check(l, l.read(fd, hold(buf), BigInt(buf.length)), "read", subject, "read");
   },
   write(fd, data, subject) {
     const l = libc();
     const b = new Uint8Array(data);
     for (let at = 0; at < b.length; ) {
-      at += check(l, l.write(fd, hold(b.subarray(at)), BigInt(b.length - at)), "write", subject);
+      at += check(l, l.write(fd, hold(b.subarray(at)), BigInt(b.length - at)), "write", subject, "write");
     }
   },
   readdir(fd, subject) {
@@ -350,7 +367,7 @@ export const sys: Libc = {
     const buf = new Uint8Array(32768);
     const v = new DataView(buf.buffer);
     for (;;) {
-      const n = call(l, SYS_GETDENTS64[process.arch] ?? 217, [fd, hold(buf), buf.length], "read directory", subject);
+      const n = call(l, SYS_GETDENTS64[process.arch] ?? 217, [fd, hold(buf), buf.length], "read directory", subject, "getdents64");
       if (n === 0) return names;
       // struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name (NUL-terminated)
       for (let at = 0; at < n; ) {
@@ -365,27 +382,27 @@ export const sys: Libc = {
   },
   chmod(dirfd, path, mode) {
     const l = libc();
-    check(l, l.fchmodat(dirfd, hold(cstr(path)), mode, 0), "change the mode of", path);
+    check(l, l.fchmodat(dirfd, hold(cstr(path)), mode, 0), "change the mode of", path, "fchmodat");
   },
   fsType(fd, subject) {
     const l = libc();
     const buf = new BigInt64Array(16);
-    check(l, l.fstatfs(fd, hold(buf)), "statfs", subject);
+    check(l, l.fstatfs(fd, hold(buf)), "statfs", subject, "fstatfs");
     return Number(buf[0]);
   },
   bpf(cmd, attr, what) {
     const l = libc();
     const nr = SYS_BPF[process.arch];
     if (nr === undefined) throw new NvctError("sys", `bpf is not supported on ${process.arch}`);
-    return call(l, nr, [cmd, hold(attr), attr.length], "bpf", what);
+    return call(l, nr, [cmd, hold(attr), attr.length], "bpf", what, "bpf");
   },
   tmpfs(options, attrs) {
     const l = libc();
-    const fs = call(l, SYS.fsopen, [hold(cstr("tmpfs")), 1], "open filesystem", "tmpfs");
+    const fs = call(l, SYS.fsopen, [hold(cstr("tmpfs")), 1], "open filesystem", "tmpfs", "fsopen");
     try {
-      for (const [k, v] of Object.entries(options)) call(l, SYS.fsconfig, [fs, FSCONFIG_SET_STRING, hold(cstr(k)), hold(cstr(v)), 0], "configure tmpfs", `${k}=${v}`);
-      call(l, SYS.fsconfig, [fs, FSCONFIG_CMD_CREATE, null, null, 0], "create", "tmpfs");
-      return call(l, SYS.fsmount, [fs, 1, attrs], "mount", "tmpfs");
+      for (const [k, v] of Object.entries(options)) call(l, SYS.fsconfig, [fs, FSCONFIG_SET_STRING, hold(cstr(k)), hold(cstr(v)), 0], "configure tmpfs", `${k}=${v}`, "fsconfig");
+      call(l, SYS.fsconfig, [fs, FSCONFIG_CMD_CREATE, null, null, 0], "create", "tmpfs", "fsconfig");
+      return call(l, SYS.fsmount, [fs, 1, attrs], "mount", "tmpfs", "fsmount");
     } finally {
       l.close(fs);
     }

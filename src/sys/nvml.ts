@@ -56,10 +56,20 @@ export interface NvmlGpu {
   migs: NvmlMig[];
 }
 
+/** A GPU NVML could not read (fallen off the bus, one call failing): its index and NVML's error. */
+export interface NvmlFailure {
+  index: number;
+  /** `nvmlDeviceGetHandleByIndex_v2: GPU is lost` */
+  message: string;
+}
+
 export interface NvmlInventory {
   driver: string;
   cuda: string;
+  /** The GPUs NVML could read, each with its NVML index (one that failed leaves a gap). */
   gpus: NvmlGpu[];
+  /** The GPUs it could not; never kept in the decision cache. */
+  failed?: NvmlFailure[];
 }
 
 /** NVML's answers for a diagnosis (Nvml.probe): what it told, or the error of the call that failed. */
@@ -73,6 +83,15 @@ export interface NvmlProbe {
 }
 
 type Lib = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
+
+/** One NVML call's failure: the function, nvmlErrorString's text, the nvmlReturn_t. */
+export class NvmlError {
+  constructor(
+    readonly fn: string,
+    readonly text: string,
+    readonly rc: number,
+  ) {}
+}
 
 /** An NVML session over the library at `path`; every failure is an NvctError `nvml`. */
 export class Nvml {
@@ -97,7 +116,7 @@ export class Nvml {
   }
 
   private check(fn: string, rc: number): void {
-    if (rc !== 0) throw new NvctError("nvml", `nvml error: ${fn}: ${this.message(rc)}`, rc);
+    if (rc !== 0) throw new NvctError("nvml", `nvml error: ${fn}: ${this.message(rc)}`, new NvmlError(fn, this.message(rc), rc));
   }
 
   private str(fn: "nvmlSystemGetDriverVersion", size: number): string;
@@ -125,7 +144,11 @@ export class Nvml {
     return Number(out[0]) as Pointer;
   }
 
-  /** The driver, CUDA version and every GPU with its MIG devices. */
+  /**
+   * The driver, CUDA version and every GPU with its MIG devices. A GPU whose calls fail is left
+   * out and listed in `failed` (the driver-wide calls failing fail the whole reading): a container
+   * that does not ask for that GPU still gets the ones it asks for.
+   */
   inventory(): NvmlInventory {
     const driver = this.str("nvmlSystemGetDriverVersion", 81);
     const cv = new Int32Array(1);
@@ -134,8 +157,16 @@ export class Nvml {
     const count = new Uint32Array(1);
     this.check("nvmlDeviceGetCount_v2", this.lib.nvmlDeviceGetCount_v2(ptr(count)));
     const gpus: NvmlGpu[] = [];
-    for (let index = 0; index < count[0]; index++) gpus.push(this.gpu(index));
-    return { driver, cuda, gpus };
+    const failed: NvmlFailure[] = [];
+    for (let index = 0; index < count[0]; index++) {
+      try {
+        gpus.push(this.gpu(index));
+      } catch (e) {
+        if (!(e instanceof NvctError && e.cause instanceof NvmlError)) throw e;
+        failed.push({ index, message: `${e.cause.fn}: ${e.cause.text}` });
+      }
+    }
+    return failed.length ? { driver, cuda, gpus, failed } : { driver, cuda, gpus };
   }
 
   /**

@@ -56,6 +56,8 @@ export interface FailRule {
 
 export class RecordingLibc implements Libc {
   calls: Call[] = [];
+  /** Host files outside the root (a cgroup's devices.list): their content when opened and read. */
+  hostFiles = new Map<string, string>();
   /** The container's root filesystem (as the rootfs path sees it). */
   root = new Tree();
   /** Mounts attached: [what, onto]. */
@@ -120,8 +122,17 @@ export class RecordingLibc implements Libc {
     w.tree.nodes.set(w.path, n);
   }
 
-  /** Resolves a path in a tree, following links inside it (RESOLVE_IN_ROOT). */
-  private resolve(tree: Tree, from: string, path: string, followLast: boolean): string | null {
+  /** A volume of the container (a bind mount the runtime made from its spec) at a root path. */
+  volume(at: string, dirs: string[] = []): { entries(): string[] } {
+    this.root.nodes.set(at, { type: "dir" });
+    const tree = new Tree();
+    for (const d of dirs) tree.nodes.set(d, { type: "dir" });
+    this.attached.push({ at, tree, readonly: false, magic: EXT4_MAGIC, what: `volume:${at}` });
+    return { entries: () => [...tree.nodes.keys()].sort() };
+  }
+
+  /** Resolves a path in a tree, following links inside it (RESOLVE_IN_ROOT; none with noLinks: ELOOP). */
+  private resolve(tree: Tree, from: string, path: string, followLast: boolean, noLinks = false): string | null {
     let todo = parts(path);
     let done = path.startsWith("/") ? [] : parts(from);
     for (let hops = 0; todo.length; ) {
@@ -134,7 +145,7 @@ export class RecordingLibc implements Libc {
       const n = this.get(tree, p);
       if (!n) return todo.length ? null : p;
       if (n.type === "link" && (todo.length || followLast)) {
-        if (++hops > 40) throw new SysError("open", path, 40);
+        if (noLinks || ++hops > 40) throw new SysError("open", path, 40);
         if (n.target!.startsWith("/")) done = [];
         todo = [...parts(n.target!), ...todo];
         continue;
@@ -152,7 +163,10 @@ export class RecordingLibc implements Libc {
       const f = this.at(Number(m[1]));
       return this.fd({ ...f, kind: "file" });
     }
-    return this.fd({ tree: new Tree(), path, kind: "other" });
+    const host = new Tree();
+    const text = this.hostFiles.get(path);
+    if (text !== undefined) host.nodes.set(path, { type: "file", content: Buffer.from(text) });
+    return this.fd({ tree: host, path, kind: "other" });
   }
   close(fd: number): void {
     this.fds.delete(fd);
@@ -182,7 +196,7 @@ export class RecordingLibc implements Libc {
   openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number {
     this.record("openat2", path, flags, resolve);
     const d = this.at(dirfd);
-    const p = this.resolve(d.tree, d.path, path, true);
+    const p = this.resolve(d.tree, d.path, path, true, (resolve & 0x04) !== 0);
     if (p === null || !this.get(d.tree, p)) throw new SysError("open", path, 2);
     if ((flags & 0o200000) !== 0 && this.get(d.tree, p)!.type !== "dir") throw new SysError("open", path, 20);
     return this.fd({ tree: d.tree, path: p, kind: "path" });
@@ -240,7 +254,7 @@ export class RecordingLibc implements Libc {
   moveMount(fd: number, targetFd: number, subject: string): void {
     const f = this.at(fd);
     const t = this.at(targetFd);
-    this.record("moveMount", subject, `/${t.path}`);
+    this.record("moveMount", subject.split("` on `")[0], `/${t.path}`);
     this.mounts.push([`${f.kind}:${f.path}`, `/${t.path}`]);
     // A tmpfs brings its tree; a bind, what the host has there (not modelled: empty).
     const magic = f.kind === "tmpfs" ? TMPFS_MAGIC : f.path.startsWith("/proc/") ? PROC_SUPER_MAGIC : EXT4_MAGIC;
@@ -270,7 +284,10 @@ export class RecordingLibc implements Libc {
     const n = this.get(d.tree, p);
     if (!n) return null;
     const mode = n.type === "dir" ? S_IFDIR : n.type === "link" ? S_IFLNK : S_IFREG;
-    return { mode: mode | (n.mode ?? 0o644), ino: BigInt(p.length + 1), size: n.content?.length ?? 0, rdevMajor: 0, rdevMinor: 0, devMajor: 8, devMinor: 1, mntId: 1n };
+    // The mount a path of the root is reached through: the innermost one attached over it.
+    const m = d.tree === this.root ? this.place(d.tree, p).mount : undefined;
+    const mntId = m ? BigInt(this.attached.indexOf(m) + 2) : 1n;
+    return { mode: mode | (n.mode ?? 0o644), ino: BigInt(p.length + 1), size: n.content?.length ?? 0, rdevMajor: 0, rdevMinor: 0, devMajor: 8, devMinor: 1, mntId };
   }
   readlink(dirfd: number, path: string): string {
     const d = this.at(dirfd);

@@ -85,7 +85,8 @@ describe("hostile images", () => {
       symlinkSync("/proc/sys/kernel", join(rootfs, "usr/bin"));
     });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain("refusing `/usr/bin/nvidia-smi`: it resolves into /proc or /sys");
+    // /proc is another mount than the root's: refused as soon as /usr/bin is resolved.
+    expect(r.stderr).toContain("refusing `/usr/bin`: a symlink in the image leads it into another mount of the container");
     expect(r.hostChanged).toBe(false);
   });
 
@@ -96,6 +97,44 @@ describe("hostile images", () => {
     }, "cat /usr/lib/x86_64-linux-gnu/libcuda.so.1");
     expect(r.status).toBe(0);
     expect(r.stdout).toBe("the image's stub\n");
+  });
+
+  // A volume (a bind mount of a host directory the spec asks for) is mounted under the rootfs
+  // before the hook runs; a symlink of the image leading into it must not make nvct write there.
+  const intoVolume: [string, (rootfs: string) => void][] = [
+    ["the library dir is a symlink into a volume", (r) => {
+      mkdirSync(join(r, "usr/lib"), { recursive: true });
+      symlinkSync("/data/lib", join(r, "usr/lib/x86_64-linux-gnu"));
+    }],
+    ["/usr/lib is a symlink to a volume's root", (r) => {
+      mkdirSync(join(r, "usr"), { recursive: true });
+      symlinkSync("/data", join(r, "usr/lib"));
+    }],
+    ["/etc is a symlink into a volume (the ld.so.cache write)", (r) => {
+      rmSync(join(r, "etc"), { recursive: true, force: true });
+      symlinkSync("/data/etc", join(r, "etc"));
+    }],
+  ];
+  test.each(intoVolume)("%s: refused by the mount id, the host directory untouched", (_d, prepare) => {
+    const volume = S.dir("volume");
+    mkdirSync(join(volume, "lib"));
+    mkdirSync(join(volume, "etc"));
+    writeFileSync(join(volume, "lib/keep"), "host file\n");
+    const dir = S.bundle({ env: ["NVIDIA_VISIBLE_DEVICES=all"], script: "true", prepare: (rootfs) => (mkdirSync(join(rootfs, "data")), prepare(rootfs)), mounts: [{ destination: "/data", source: volume, type: "bind", options: ["rbind", "rw"] }] });
+    const r = S.run(dir, { watch: [volume] });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/nvidia-container-runtime-hook: mount error: refusing `\/(usr\/lib\/x86_64-linux-gnu|usr\/lib|etc)`: a symlink in the image leads it into another mount of the container \(a volume\)/);
+    expect(r.host!.after).toBe(r.host!.before);
+    expect(readdirSync(volume).sort()).toEqual(["etc", "lib"]);
+    expect(readdirSync(join(volume, "lib"))).toEqual(["keep"]);
+    expect(readdirSync(join(volume, "etc"))).toEqual([]);
+  });
+
+  test("a volume reached by its own path is no reason to refuse", () => {
+    const volume = S.dir("volume");
+    const r = S.container({ env: ["NVIDIA_VISIBLE_DEVICES=all"], script: "probe dlopen libcuda.so.1; ls /data", prepare: (rootfs) => mkdirSync(join(rootfs, "data")), mounts: [{ destination: "/data", source: volume, type: "bind", options: ["rbind", "rw"] }] });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("dlopen libcuda.so.1: OK\n");
   });
 
   test("a symlink loop in the image is an error, not a hang", () => {

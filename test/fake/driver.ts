@@ -33,6 +33,10 @@ export interface Scenario {
   imexChannels?: number;
   /** NVML function name -> nvmlReturn_t it returns instead of working. */
   fail?: Record<string, number>;
+  /** [NVML device function, nvmlReturn_t, GPU position]: that call fails for that GPU only. */
+  failGpu?: [string, number, number][];
+  /** GPU positions that fell off the bus: NVML answers NVML_ERROR_GPU_IS_LOST for them. */
+  lost?: number[];
   /** The IPC sockets the driver's daemons listen on, under /run (default: persistenced and fabricmanager). */
   sockets?: string[];
   /** GPUDirect Storage: /dev/nvidia-fs0 and 1, /etc/cufile.json, /run/udev. */
@@ -168,6 +172,8 @@ const here = import.meta.dir;
 export function nvmlConfig(s: Scenario): string {
   const lines = [`driver ${s.driver}`, `cuda ${s.cuda}`];
   for (const [fn, rc] of Object.entries(s.fail ?? {})) lines.push(`fail ${fn} ${rc}`);
+  for (const [fn, rc, gpu] of s.failGpu ?? []) lines.push(`fail ${fn} ${rc} ${gpu}`);
+  for (const gpu of s.lost ?? []) lines.push(`lost ${gpu}`);
   s.gpus.forEach((g) =>
     lines.push(`gpu ${g.minor} ${g.brand} ${g.cc[0]} ${g.cc[1]} ${hex(g.domain ?? 0, 1)} ${hex(g.bus, 1)} 0 ${g.uuid} ${g.name}`),
   );

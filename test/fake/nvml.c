@@ -4,7 +4,11 @@
  * GPU. The file is $NVCT_FAKE_NVML_CONFIG, else `fake-nvml.conf` beside this library. Lines:
  *   driver <version>             e.g. driver 550.54.14
  *   cuda <int>                   e.g. cuda 12040 (nvmlSystemGetCudaDriverVersion)
- *   fail <function> <code>       make <function> return nvmlReturn_t <code>
+ *   fail <function> <code> [<gpu-ordinal>]
+ *                                make <function> return nvmlReturn_t <code> (for that GPU line's
+ *                                device and its MIG devices only, when an ordinal is given)
+ *   lost <gpu-ordinal>           that GPU fell off the bus: its handle and every call on it answer
+ *                                NVML_ERROR_GPU_IS_LOST (15), as real NVML does
  *   gpu <minor> <brand> <ccmaj> <ccmin> <domain> <bus> <device> <uuid> <name...>
  *   mig <gpu-ordinal> <gi> <ci> <uuid>      a MIG device on the gpu-th GPU line (MIG mode on)
  */
@@ -15,7 +19,7 @@
 #include <string.h>
 
 typedef int nvmlReturn_t;
-enum { OK = 0, UNINIT = 1, INVALID = 2, NOT_SUPPORTED = 3, NOT_FOUND = 6, INSUFFICIENT = 7, UNKNOWN = 999 };
+enum { OK = 0, UNINIT = 1, INVALID = 2, NOT_SUPPORTED = 3, NOT_FOUND = 6, INSUFFICIENT = 7, GPU_IS_LOST = 15, UNKNOWN = 999 };
 
 typedef struct {
 	char busIdLegacy[16];
@@ -34,6 +38,7 @@ struct dev {
 	struct dev *parent;
 	struct dev *migs[MAX_MIGS];
 	unsigned nmigs;
+	int lost;
 };
 
 static struct dev gpus[MAX_GPUS], migs[MAX_GPUS * MAX_MIGS];
@@ -42,6 +47,7 @@ static char driver[64] = "0.0";
 static int cuda = 0;
 static char fail_fn[16][64];
 static int fail_rc[16];
+static int fail_gpu[16]; /* -1: every device */
 static unsigned nfail;
 static int initialized;
 
@@ -61,18 +67,28 @@ static void load(void)
 	FILE *f = fopen(path, "r");
 	if (!f) return;
 	char line[512];
+	int lost[MAX_GPUS] = {0};
 	ngpus = nmigs_total = nfail = 0;
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = 0;
 		struct dev *d;
 		unsigned g;
+		int n;
 		if (sscanf(line, "driver %63s", driver) == 1) continue;
 		if (sscanf(line, "cuda %d", &cuda) == 1) continue;
-		if (nfail < 16 && sscanf(line, "fail %63s %d", fail_fn[nfail], &fail_rc[nfail]) == 2) { nfail++; continue; }
+		if (nfail < 16 && (n = sscanf(line, "fail %63s %d %d", fail_fn[nfail], &fail_rc[nfail], &fail_gpu[nfail])) >= 2) {
+			if (n == 2) fail_gpu[nfail] = -1;
+			nfail++;
+			continue;
+		}
+		if (sscanf(line, "lost %u", &g) == 1) {
+			if (g < MAX_GPUS) lost[g] = 1;
+			continue;
+		}
 		if (ngpus < MAX_GPUS && strncmp(line, "gpu ", 4) == 0) {
 			d = &gpus[ngpus];
 			memset(d, 0, sizeof(*d));
-			int n = 0;
+			n = 0;
 			if (sscanf(line, "gpu %u %u %d %d %x %x %x %95s %n", &d->minor, &d->brand, &d->ccmaj, &d->ccmin,
 			           &d->domain, &d->bus, &d->device, d->uuid, &n) == 8 && n > 0) {
 				snprintf(d->name, sizeof(d->name), "%s", line + n);
@@ -93,16 +109,28 @@ static void load(void)
 		}
 	}
 	fclose(f);
+	for (unsigned i = 0; i < ngpus; i++) gpus[i].lost = lost[i];
 }
 
-static int failing(const char *fn)
+/* The code `fn` is to return for GPU line `gpu` (-1: a call about no device), or OK. */
+static int failing(const char *fn, int gpu)
 {
 	for (unsigned i = 0; i < nfail; i++)
-		if (strcmp(fail_fn[i], fn) == 0) return fail_rc[i];
+		if (strcmp(fail_fn[i], fn) == 0 && (fail_gpu[i] < 0 || fail_gpu[i] == gpu)) return fail_rc[i];
+	if (gpu >= 0 && (unsigned)gpu < ngpus && gpus[gpu].lost) return GPU_IS_LOST;
 	return OK;
 }
 
-#define GUARD(fn) do { int rc_ = failing(fn); if (rc_) return rc_; if (!initialized) return UNINIT; } while (0)
+/* The GPU line of a device handle (a MIG device's: its GPU's), or -1. */
+static int ordinal(const struct dev *d)
+{
+	if (!d) return -1;
+	if (d->is_mig) d = d->parent;
+	return d >= gpus && d < gpus + ngpus ? (int)(d - gpus) : -1;
+}
+
+#define GUARD(fn) do { int rc_ = failing(fn, -1); if (rc_) return rc_; if (!initialized) return UNINIT; } while (0)
+#define GUARD_DEV(fn, d) do { int rc_ = failing(fn, ordinal(d)); if (rc_) return rc_; if (!initialized) return UNINIT; } while (0)
 
 static nvmlReturn_t copy(char *dst, unsigned len, const char *src)
 {
@@ -115,7 +143,7 @@ static nvmlReturn_t copy(char *dst, unsigned len, const char *src)
 nvmlReturn_t nvmlInit_v2(void)
 {
 	load();
-	int rc = failing("nvmlInit_v2");
+	int rc = failing("nvmlInit_v2", -1);
 	if (rc) return rc;
 	initialized++;
 	return OK;
@@ -157,37 +185,37 @@ nvmlReturn_t nvmlSystemGetCudaDriverVersion_v2(int *v) { GUARD("nvmlSystemGetCud
 nvmlReturn_t nvmlDeviceGetCount_v2(unsigned *n) { GUARD("nvmlDeviceGetCount_v2"); if (!n) return INVALID; *n = ngpus; return OK; }
 nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned i, struct dev **d)
 {
-	GUARD("nvmlDeviceGetHandleByIndex_v2");
-	if (!d || i >= ngpus) return INVALID;
+	if (!d || i >= ngpus) { GUARD("nvmlDeviceGetHandleByIndex_v2"); return INVALID; }
+	GUARD_DEV("nvmlDeviceGetHandleByIndex_v2", &gpus[i]);
 	*d = &gpus[i];
 	return OK;
 }
 nvmlReturn_t nvmlDeviceGetIndex(struct dev *d, unsigned *i)
 {
-	GUARD("nvmlDeviceGetIndex");
+	GUARD_DEV("nvmlDeviceGetIndex", d);
 	if (!d || !i || d->is_mig) return INVALID;
 	*i = (unsigned)(d - gpus);
 	return OK;
 }
 nvmlReturn_t nvmlDeviceGetMinorNumber(struct dev *d, unsigned *m)
 {
-	GUARD("nvmlDeviceGetMinorNumber");
+	GUARD_DEV("nvmlDeviceGetMinorNumber", d);
 	if (!d || !m) return INVALID;
 	if (d->is_mig) return NOT_SUPPORTED;
 	*m = d->minor;
 	return OK;
 }
-nvmlReturn_t nvmlDeviceGetUUID(struct dev *d, char *u, unsigned len) { GUARD("nvmlDeviceGetUUID"); if (!d) return INVALID; return copy(u, len, d->uuid); }
+nvmlReturn_t nvmlDeviceGetUUID(struct dev *d, char *u, unsigned len) { GUARD_DEV("nvmlDeviceGetUUID", d); if (!d) return INVALID; return copy(u, len, d->uuid); }
 nvmlReturn_t nvmlDeviceGetName(struct dev *d, char *n, unsigned len)
 {
-	GUARD("nvmlDeviceGetName");
+	GUARD_DEV("nvmlDeviceGetName", d);
 	if (!d) return INVALID;
 	return copy(n, len, d->is_mig ? d->parent->name : d->name);
 }
-nvmlReturn_t nvmlDeviceGetBrand(struct dev *d, unsigned *b) { GUARD("nvmlDeviceGetBrand"); if (!d || !b) return INVALID; *b = d->is_mig ? d->parent->brand : d->brand; return OK; }
+nvmlReturn_t nvmlDeviceGetBrand(struct dev *d, unsigned *b) { GUARD_DEV("nvmlDeviceGetBrand", d); if (!d || !b) return INVALID; *b = d->is_mig ? d->parent->brand : d->brand; return OK; }
 nvmlReturn_t nvmlDeviceGetPciInfo_v3(struct dev *d, nvmlPciInfo_t *p)
 {
-	GUARD("nvmlDeviceGetPciInfo_v3");
+	GUARD_DEV("nvmlDeviceGetPciInfo_v3", d);
 	if (!d || !p) return INVALID;
 	if (d->is_mig) d = d->parent;
 	memset(p, 0, sizeof(*p));
@@ -201,7 +229,7 @@ nvmlReturn_t nvmlDeviceGetPciInfo_v3(struct dev *d, nvmlPciInfo_t *p)
 }
 nvmlReturn_t nvmlDeviceGetCudaComputeCapability(struct dev *d, int *maj, int *min)
 {
-	GUARD("nvmlDeviceGetCudaComputeCapability");
+	GUARD_DEV("nvmlDeviceGetCudaComputeCapability", d);
 	if (!d || !maj || !min) return INVALID;
 	if (d->is_mig) d = d->parent;
 	*maj = d->ccmaj;
@@ -210,7 +238,7 @@ nvmlReturn_t nvmlDeviceGetCudaComputeCapability(struct dev *d, int *maj, int *mi
 }
 nvmlReturn_t nvmlDeviceGetMigMode(struct dev *d, unsigned *cur, unsigned *pend)
 {
-	GUARD("nvmlDeviceGetMigMode");
+	GUARD_DEV("nvmlDeviceGetMigMode", d);
 	if (!d || !cur || !pend) return INVALID;
 	/* As real NVML: MIG mode exists on data-centre GPUs from Ampere on (Tesla, Nvidia brands). */
 	if (d->is_mig || d->ccmaj < 8 || (d->brand != 2 && d->brand != 14)) return NOT_SUPPORTED;
@@ -219,14 +247,14 @@ nvmlReturn_t nvmlDeviceGetMigMode(struct dev *d, unsigned *cur, unsigned *pend)
 }
 nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(struct dev *d, unsigned *n)
 {
-	GUARD("nvmlDeviceGetMaxMigDeviceCount");
+	GUARD_DEV("nvmlDeviceGetMaxMigDeviceCount", d);
 	if (!d || !n) return INVALID;
 	*n = d->nmigs > 0 ? MAX_MIGS : 0;
 	return OK;
 }
 nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(struct dev *d, unsigned i, struct dev **m)
 {
-	GUARD("nvmlDeviceGetMigDeviceHandleByIndex");
+	GUARD_DEV("nvmlDeviceGetMigDeviceHandleByIndex", d);
 	if (!d || !m || d->is_mig) return INVALID;
 	if (i >= MAX_MIGS) return INVALID;
 	if (i >= d->nmigs) return NOT_FOUND;
@@ -235,28 +263,28 @@ nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(struct dev *d, unsigned i, stru
 }
 nvmlReturn_t nvmlDeviceIsMigDeviceHandle(struct dev *d, unsigned *is)
 {
-	GUARD("nvmlDeviceIsMigDeviceHandle");
+	GUARD_DEV("nvmlDeviceIsMigDeviceHandle", d);
 	if (!d || !is) return INVALID;
 	*is = d->is_mig;
 	return OK;
 }
 nvmlReturn_t nvmlDeviceGetGpuInstanceId(struct dev *d, unsigned *id)
 {
-	GUARD("nvmlDeviceGetGpuInstanceId");
+	GUARD_DEV("nvmlDeviceGetGpuInstanceId", d);
 	if (!d || !id || !d->is_mig) return INVALID;
 	*id = d->gi;
 	return OK;
 }
 nvmlReturn_t nvmlDeviceGetComputeInstanceId(struct dev *d, unsigned *id)
 {
-	GUARD("nvmlDeviceGetComputeInstanceId");
+	GUARD_DEV("nvmlDeviceGetComputeInstanceId", d);
 	if (!d || !id || !d->is_mig) return INVALID;
 	*id = d->ci;
 	return OK;
 }
 nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(struct dev *m, struct dev **d)
 {
-	GUARD("nvmlDeviceGetDeviceHandleFromMigDeviceHandle");
+	GUARD_DEV("nvmlDeviceGetDeviceHandleFromMigDeviceHandle", m);
 	if (!m || !d || !m->is_mig) return INVALID;
 	*d = m->parent;
 	return OK;

@@ -44,7 +44,7 @@ describe("apply, against the recording double", () => {
       `openat registry ${0o100 | 0o200 | 1} 292`,
       "write /proc/driver/nvidia/registry content of /proc/driver/nvidia/registry\n",
       "setMountAttrs  15",
-      "moveMount /proc/driver/nvidia /proc/driver/nvidia",
+      "moveMount tmpfs /proc/driver/nvidia",
       // Each node: a file made to mount onto, a detached bind of the host's node, its flags, the move.
       "mkdirat dev 493",
       ...["nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia0"].flatMap((n) => [`openat ${n} ${0o100 | 0o200 | 1 | 0o400000} 420`, `cloneTree /dev/${n}`, `setMountAttrs /dev/${n} 11`, `moveMount /dev/${n} /dev/${n}`]),
@@ -79,7 +79,7 @@ describe("apply, against the recording double", () => {
       "mkdirat etc 493",
       "unlinkat .ld.so.cache.nvct 0",
       `openat .ld.so.cache.nvct ${0o100 | 0o200 | 1 | 0o400000} 420`,
-      "write /etc/ld.so.cache cache of 2",
+      "write /etc/.ld.so.cache.nvct cache of 2",
       "renameat .ld.so.cache.nvct ld.so.cache",
     ]);
     expect(sys.mounts.length).toBe(12);
@@ -113,6 +113,63 @@ describe("apply, against the recording double", () => {
       }
     }
     expect(cases).toBeGreaterThan(60);
+  });
+
+  test("v1: a rule the cgroup grants already is neither written nor denied on undo", () => {
+    const sys = new RecordingLibc(ROOTFS, { call: "moveMount", nth: 2, errno: 28 });
+    sys.hostFiles.set("/sys/fs/cgroup/devices/c1/devices.list", "c 1:3 rwm\nc 195:* rwm\nc *:* m\n");
+    expect(() => run(PLAN, sys)).toThrow("ENOSPC");
+    const writes = sys.calls.filter(([c, f]) => c === "write" && String(f).includes("/devices.")).map(([, f, r]) => `${String(f).split("/").pop()} ${r}`);
+    expect(writes).toEqual(["devices.allow c 510:0 rw", "devices.allow c 510:1 rw", "devices.deny c 510:1 rw", "devices.deny c 510:0 rw"]);
+  });
+
+  test("v1: a cgroup that allows every device (the root cgroup) gets no rule, and no deny when undone", () => {
+    // Its list hides what it denies; a deny written there would reach every cgroup below it.
+    const sys = new RecordingLibc(ROOTFS, { call: "moveMount", nth: 2, errno: 28 });
+    sys.hostFiles.set("/sys/fs/cgroup/devices/c1/devices.list", "a *:* rwm\n");
+    expect(() => run(PLAN, sys)).toThrow("ENOSPC");
+    expect(sys.calls.filter(([c]) => c === "write").map(([, f]) => String(f))).not.toContainEqual(expect.stringContaining("devices."));
+  });
+
+  test("a symlink in the image leading into a volume (another mount) is refused before anything is made in it", () => {
+    const sys = new RecordingLibc(ROOTFS);
+    const volume = sys.volume("data", ["lib"]);
+    sys.root.nodes.set("usr", { type: "dir" });
+    sys.root.nodes.set("usr/lib", { type: "dir" });
+    sys.root.nodes.set("usr/lib/x86_64-linux-gnu", { type: "link", target: "/data/lib" });
+    const before = sys.snapshot();
+    expect(() => run(PLAN, sys)).toThrow("refusing `/usr/lib/x86_64-linux-gnu`: a symlink in the image leads it into another mount of the container (a volume)");
+    expect({ tree: sys.snapshot(), volume: volume.entries(), mounts: sys.mounts }).toEqual({ tree: before, volume: ["", "lib"], mounts: [] });
+  });
+
+  test("a volume reached by its own path (no symlink) is a target like any directory", () => {
+    const sys = new RecordingLibc(ROOTFS);
+    sys.root.nodes.set("usr", { type: "dir" });
+    const volume = sys.volume("usr/bin");
+    run(PLAN, sys);
+    expect(volume.entries()).toEqual(["", "nvidia-cuda-mps-control", "nvidia-smi"]);
+  });
+
+  test("a link over an image's file (create-symlinks): the file moved aside, removed once all is done; a start killed in between is made good by the next", () => {
+    const link = (fail?: { call: string; nth: number; errno: number }) => {
+      const sys = new RecordingLibc(ROOTFS, fail);
+      sys.root.nodes.set("lib", { type: "dir" });
+      return sys;
+    };
+    const plan = { ops: [{ tag: "symlink" as const, val: { dir: "/lib", name: "libfoo.so", target: "libfoo.so.1", keepFile: false } }], cgroup: { rules: [], prologue: new Uint8Array() } };
+    const go = (sys: RecordingLibc) => apply(plan, { pid: null, rootfs: ROOTFS, cgroup: null, log: () => {} }, sys);
+    // As a killed start left it: the image's file aside, the link made.
+    const killed = link();
+    killed.root.nodes.set("lib/.libfoo.so.nvct", { type: "file", content: Buffer.from("image") });
+    killed.root.nodes.set("lib/libfoo.so", { type: "link", target: "libfoo.so.1" });
+    go(killed);
+    expect(killed.snapshot().filter((l) => l.startsWith("lib/"))).toEqual(["lib/libfoo.so link -> libfoo.so.1"]);
+    // The same, failing at the link: the image's file is back at its name, nothing aside.
+    const failed = link({ call: "symlinkat", nth: 1, errno: 28 });
+    failed.root.nodes.set("lib/.libfoo.so.nvct", { type: "file", content: Buffer.from("image") });
+    failed.root.nodes.set("lib/libfoo.so", { type: "link", target: "libfoo.so.1" });
+    expect(() => go(failed)).toThrow("`/lib/libfoo.so`: ENOSPC");
+    expect(failed.snapshot().filter((l) => l.startsWith("lib/"))).toEqual(["lib/libfoo.so file image"]);
   });
 
   test("a broken applier that forgets one undo is caught by the test above", () => {

@@ -102,6 +102,15 @@ describe("the decision cache", () => {
     expect(readdirSync(d).sort()).toEqual([".plan-2-new", entryFile(d, "plan").slice(d.length + 1)]);
   });
 
+  test("a temporary file whose writer no longer runs (killed before its rename) is removed at once", () => {
+    const d = cacheDir();
+    const gone = Bun.spawnSync(["true"]).pid;
+    writeFileSync(join(d, `.plan-${gone}-abc`), "half");
+    writeFileSync(join(d, `.plan-${process.pid}-def`), "being written");
+    writeEntry(d, "plan", "k", "value");
+    expect(readdirSync(d).filter((f) => f.startsWith(".")).sort()).toEqual([`.plan-${process.pid}-def`]);
+  });
+
   test("a stream of new keys leaves at most 512 entries and 32 MiB; an entry over 1 MiB is not written", () => {
     const d = cacheDir();
     for (let i = 0; i < 600; i++) writeEntry(d, "request", `key ${i}`, "v");

@@ -151,7 +151,7 @@ describe("ld.so.cache writer", () => {
     expect(out.readInt32LE(48)).toBe(0x0a03);
   });
 
-  test("old entries keep their flags, osversion and hwcap; glibc-hwcaps ones are dropped", () => {
+  test("old entries keep their flags, osversion and hwcap; glibc-hwcaps ones whose subdirectory cannot be read are dropped", () => {
     // A cache written by hand: libfoo (osversion 7, hwcap 2) and a glibc-hwcaps libbar.
     const names = ["libfoo.so.1\0/lib/libfoo.so.1\0", "libbar.so.1\0/lib/glibc-hwcaps/x86-64-v3/libbar.so.1\0"];
     const strings = Buffer.from(names.join(""));
@@ -176,6 +176,71 @@ describe("ld.so.cache writer", () => {
     expect(readLdCache(out).map((e) => e.name)).toEqual(["libfoo.so.1", "libcuda.so.1"]);
     expect(out.readUInt32LE(48 + 12)).toBe(7);
     expect(out.readBigUInt64LE(48 + 16)).toBe(2n);
+  });
+
+  describe("glibc-hwcaps entries (glibc 2.33 and later)", () => {
+    // An image whose libfoo has optimised builds in glibc-hwcaps subdirectories, cached by the
+    // system's own ldconfig: those entries point into the cache's extension section.
+    let root: string;
+    let image: Uint8Array;
+    const HW = `${L}/glibc-hwcaps`;
+    beforeAll(() => {
+      root = join(dir, "hwcaps-image");
+      const so = (path: string, soname: string) => {
+        require("node:fs").mkdirSync(join(root, path, ".."), { recursive: true });
+        spawnSync("gcc", ["-shared", "-fPIC", `-Wl,-soname,${soname}`, "-o", join(root, path), "-x", "c", "/dev/null"]);
+      };
+      so(`${L}/libfoo.so.1`, "libfoo.so.1");
+      so(`${HW}/x86-64-v2/libfoo.so.1`, "libfoo.so.1");
+      so(`${HW}/x86-64-v3/libfoo.so.1`, "libfoo.so.1");
+      so(`${HW}/x86-64-v2/libbar.so.2`, "libbar.so.2");
+      so(`${L}/libbar.so.2`, "libbar.so.2");
+      require("node:fs").mkdirSync(join(root, "etc"), { recursive: true });
+      require("node:fs").writeFileSync(join(root, "etc/ld.so.conf"), `${L}\n`);
+      spawnSync("ldconfig", ["-r", root]);
+      image = new Uint8Array(readFileSync(join(root, "etc/ld.so.cache")));
+    });
+    const lines = (file: string) => spawnSync("ldconfig", ["-p", "-C", file], { encoding: "utf8" }).stdout.split("\n").filter((l) => l.startsWith("\t"));
+
+    test("kept with their subdirectories (the extension section written), in ldconfig's order", () => {
+      const before = lines(join(root, "etc/ld.so.cache"));
+      expect(before).toContain(`\tlibfoo.so.1 (libc6,x86-64, hwcap: "x86-64-v3") => ${HW}/x86-64-v3/libfoo.so.1`);
+      const out = writeLdCache(image, [{ name: "libcuda.so.1", path: `${L}/libcuda.so.1`, bits: 64 }]);
+      const file = join(dir, "hwcaps-written.cache");
+      require("node:fs").writeFileSync(file, out);
+      // Every line glibc's reader gives for the image's cache, in its order, and the one added.
+      expect(lines(file).filter((l) => !l.includes("libcuda"))).toEqual(before);
+      expect(lines(file)).toContain(`\tlibcuda.so.1 (libc6,x86-64) => ${L}/libcuda.so.1`);
+      // Written again from nvct's own output: the same (the indices are nvct's, not ldconfig's).
+      require("node:fs").writeFileSync(file, writeLdCache(out, []));
+      expect(lines(file).filter((l) => !l.includes("libcuda"))).toEqual(before);
+    });
+
+    test.skipIf(process.getuid!() !== 0)("the loader picks the glibc-hwcaps build from nvct's cache, as from ldconfig's", () => {
+      // A program linked with libfoo.so.1, run in a chroot of the image with nvct's cache.
+      const fs = require("node:fs");
+      const main = join(dir, "hwcaps-main.c");
+      fs.writeFileSync(main, "int main(void) { return 0; }\n");
+      spawnSync("gcc", ["-o", join(root, "prog"), main, `-L${join(root, L)}`, "-Wl,--no-as-needed", "-l:libfoo.so.1"]);
+      for (const lib of ["/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6"]) {
+        fs.mkdirSync(join(root, lib, ".."), { recursive: true });
+        fs.copyFileSync(lib, join(root, lib));
+      }
+      const chosen = (cache: Uint8Array) => {
+        fs.writeFileSync(join(root, "etc/ld.so.cache"), cache);
+        const r = spawnSync("chroot", [root, "/prog"], { encoding: "utf8", env: { ...process.env, LD_DEBUG: "libs" } });
+        return /trying file=(\S*libfoo\S*)/.exec(r.stderr)?.[1];
+      };
+      const byLdconfig = chosen(image);
+      expect(byLdconfig).toStartWith(`${HW}/`);
+      expect(chosen(writeLdCache(image, [{ name: "libcuda.so.1", path: `${L}/libcuda.so.1`, bits: 64 }]))).toBe(byLdconfig);
+      fs.writeFileSync(join(root, "etc/ld.so.cache"), image);
+    });
+
+    test("an added driver library replaces the image's entries of its name, glibc-hwcaps ones too", () => {
+      const out = writeLdCache(image, [{ name: "libfoo.so.1", path: `${L}/libfoo.so.1.driver`, bits: 64 }]);
+      expect(readLdCache(out).filter((e) => e.name === "libfoo.so.1")).toEqual([{ name: "libfoo.so.1", path: `${L}/libfoo.so.1.driver`, bits: 64 }]);
+    });
   });
 
   test("a malformed entry is an error naming it", () => {

@@ -1,5 +1,6 @@
 // `nvidia-container-cli info [--csv]`: the driver and its GPUs, as libnvidia-container prints them.
 import { driverEntries } from "../../engine/facts";
+import { NvctError } from "../../errors";
 import { nvmlPath, readInventory } from "../../discover/inventory";
 import type { NvmlInventory } from "../../sys/nvml";
 import { noOperands, type Command } from "../runner";
@@ -28,6 +29,9 @@ export const INFO: Command = {
     const g = globals(c);
     g.log.debug("command", { command: "info" });
     const entries = driverEntries(g.driver);
-    c.io.stdout(formatInfo(readInventory(nvmlPath(g.driver.root, entries)), !!c.args.csv));
+    const inv = readInventory(nvmlPath(g.driver.root, entries));
+    // info reports every GPU: as the reference, it stops at the first one NVML cannot read.
+    if (inv.failed) throw new NvctError("nvml", `nvml error: GPU ${inv.failed[0].index}: ${inv.failed[0].message}`);
+    c.io.stdout(formatInfo(inv, !!c.args.csv));
   },
 };
