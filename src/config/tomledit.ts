@@ -25,7 +25,18 @@ function edit(input: string, path: string, value: unknown): string {
     initSync({ module: readFileSync(wasmPath) });
     ready = true;
   }
-  return wasmEdit(input, path, value);
+  // A panic in the module is reported through console.error before it traps: keep it for the
+  // error instead of printing a Rust stack.
+  const said: string[] = [];
+  const error = console.error;
+  console.error = (...a: unknown[]) => void said.push(a.map(String).join(" "));
+  try {
+    return wasmEdit(input, path, value);
+  } catch (e) {
+    throw new Error(said.length ? said.join(" ").split("\n").filter(Boolean).slice(0, 2).join(": ") : String((e as Error)?.message ?? e));
+  } finally {
+    console.error = error;
+  }
 }
 
 /** Plain objects only: dates from Bun.TOML are values, not tables. */
@@ -191,6 +202,44 @@ export function scan(text: string): Scan {
   return { kinds, headers };
 }
 
+// --- tables without keys of their own ------------------------------------------------------
+
+const startsWith = (path: string[], prefix: string[]) => prefix.every((s, i) => path[i] === s);
+const PLACEHOLDER = "__nvct_placeholder__ = 0";
+
+/**
+ * toml-edit-js 0.6 panics setting a key in a table that holds sub-tables but no key of its own
+ * (`[a]` or an `a` only implied by `[a.b]`). Such a table gets a header where it has none
+ * (before its first sub-table's, and the comment lines just above that) and a placeholder key
+ * under it, which `unplace` takes out after the edit.
+ */
+function place(text: string, path: string[]): string {
+  if (path.length === 0) return text;
+  const { kinds, headers } = scan(text);
+  const own = headers.find((h) => h.path.length === path.length && startsWith(h.path, path));
+  const lines = text.split("\n");
+  if (own) {
+    let l = own.line + 1;
+    while (l < kinds.length && (kinds[l] === "blank" || kinds[l] === "comment")) l++;
+    if (kinds[l] === "kv" || !headers.some((h) => h.line > own.line && h.path.length > path.length && startsWith(h.path, path))) return text;
+    lines.splice(own.line + 1, 0, PLACEHOLDER);
+    return lines.join("\n");
+  }
+  const child = headers.find((h) => h.path.length > path.length && startsWith(h.path, path));
+  if (!child) return text; // a new table, or one made by keys: toml-edit-js makes or finds it
+  let line = child.line;
+  while (line > 0 && kinds[line - 1] === "comment") line--;
+  lines.splice(line, 0, `[${dotted(path)}]`, PLACEHOLDER, "");
+  return lines.join("\n");
+}
+
+function unplace(text: string): string {
+  const lines = text.split("\n");
+  const at = lines.indexOf(PLACEHOLDER);
+  if (at >= 0) lines.splice(at, 1);
+  return lines.join("\n");
+}
+
 // --- top-level keys -------------------------------------------------------------------------
 
 const STAND_IN = "__nvct_root__";
@@ -319,7 +368,7 @@ export function editToml(text: string, have: Table, want: Table, file: string): 
   const src = crlf ? text.replaceAll("\r\n", "\n") : text;
   let out = src;
   try {
-    for (const c of todo) out = c.path.length === 1 ? setRoot(out, c.path[0], c.value) : edit(out, dotted(c.path), c.value);
+    for (const c of todo) out = c.path.length === 1 ? setRoot(out, c.path[0], c.value) : unplace(edit(place(out, c.path.slice(0, -1)), dotted(c.path), c.value));
   } catch (e) {
     if (e instanceof NvctError) throw e;
     throw new NvctError("config", `cannot edit \`${file}\` in place: ${String((e as Error)?.message ?? e).split("\n")[0]}`, e);
