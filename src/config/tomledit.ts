@@ -321,8 +321,8 @@ function style(text: string) {
 /** `after` with its added lines indented as `before`'s, and added empty parent headers left out. */
 function tidy(before: string, after: string): string {
   const a = before.split("\n");
-  let b = after.split("\n");
-  let added = addedLines(a, b);
+  const b = after.split("\n");
+  const added = addedLines(a, b);
   const { kinds, headers } = scan(after);
   const byLine = new Map(headers.map((h) => [h.line, h]));
   // An added header directly followed by a header of one of its sub-tables declares nothing.
@@ -334,7 +334,9 @@ function tidy(before: string, after: string): string {
     const next = byLine.get(l);
     if (!next || next.path.length <= h.path.length || h.path.some((s, x) => next.path[x] !== s)) continue;
     drop.add(h.line);
-    if (h.line > 0 && added[h.line - 1] && kinds[h.line - 1] === "blank") drop.add(h.line - 1);
+    // And one of the blank lines around it that came with it.
+    if (added[h.line + 1] && kinds[h.line + 1] === "blank") drop.add(h.line + 1);
+    else if (h.line > 0 && added[h.line - 1] && kinds[h.line - 1] === "blank") drop.add(h.line - 1);
   }
   const s = style(before);
   const out: string[] = [];
