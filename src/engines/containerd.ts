@@ -1,9 +1,12 @@
 // containerd: the CRI plugin's runtimes.<name> with runc v2's shim and options.BinaryName, the
 // default runtime, enable_cdi; config versions 1, 2 and 3. As the newest toolkit: into a drop-in
 // file the main config imports (v2, v3), seeded with the main config's whole CRI plugin table
-// (containerd before 2.1 replaces plugin tables by key); a v1 config is edited in place.
+// (containerd before 2.1 replaces plugin tables by key); a v1 config is edited in place. The
+// operator's main file is edited in place (src/config/tomledit.ts: comments and layout kept, only
+// nvct's lines change); the drop-in is nvct's own and written whole.
 import { NvctError } from "../errors";
 import { stringify } from "../config/toml";
+import { editToml } from "../config/tomledit";
 import { parseWith, table, type Engine, type RuntimeOptions, type Table } from "./engine";
 import { dirname } from "node:path";
 
@@ -48,9 +51,9 @@ export const containerd: Engine = {
     const main = parseWith(file, text, (t) => Bun.TOML.parse(t) as Table, {});
     const version = containerdVersion(main);
     if (!dropIn || version === 1) {
-      const out = structuredClone(main);
-      if (version > 1) out.version = version;
-      return [{ path: file, text: stringify(addRuntime(out, o, version)) }];
+      // A new file (nothing in it to keep) starts with its version.
+      const out: Table = version > 1 && !("version" in main) ? { version, ...structuredClone(main) } : structuredClone(main);
+      return [{ path: file, text: editToml(text, main, addRuntime(out, o, version), file) }];
     }
     const plugin = criPlugin(version);
     let source: unknown = main;
@@ -60,7 +63,11 @@ export const containerd: Engine = {
     const pattern = `${dirname(dropIn)}/*.toml`;
     const imports = Array.isArray(main.imports) ? (main.imports as string[]) : [];
     const outputs = [{ path: dropIn, text: stringify(addRuntime(seed, o, version)) }];
-    if (!imports.includes(pattern) && !imports.includes(dropIn)) outputs.push({ path: file, text: stringify({ ...main, imports: [...imports, pattern], version }) });
+    if (!imports.includes(pattern) && !imports.includes(dropIn)) {
+      const want: Table = "version" in main ? { ...main } : { version, ...main };
+      want.imports = [...imports, pattern];
+      outputs.push({ path: file, text: editToml(text, main, want, file) });
+    }
     return outputs;
   },
 };
