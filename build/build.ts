@@ -75,8 +75,11 @@ const commit = git.status === 0 ? git.stdout.trim() : "unknown";
 const dist = join(top, "dist");
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, "bin"), { recursive: true });
+// --splitting: each tool's modules are their own chunk, loaded when imported; without it, every
+// process loads the whole bundle's bytecode first (2 ms more for the runtime shim's passthrough
+// at 210 KB of code, measured by its first trace mark: 4.8 ms against 2.7 ms).
 run(bin("bun"), [
-  "build", "--compile", "--bytecode", "--format=esm", "--minify",
+  "build", "--compile", "--splitting", "--bytecode", "--format=esm", "--minify",
   "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
   "--define", `NVCT_VERSION=${JSON.stringify(pkg.version)}`,
   "--define", `NVCT_COMMIT=${JSON.stringify(commit)}`,
