@@ -3,12 +3,12 @@
 // `nvidia-ctk cdi generate --mode=csv`. The shell reads the files and finds each entry's paths;
 // everything decided about them is decided here.
 import {
-  Box, CdiDevice, CdiDeviceNode, CdiEdits, CdiHook, CdiMount, CdiSpec, Code, CsvEntry, CsvFound, CsvHost, CsvKind, CsvLink, CsvLoad, CsvMatch,
+  Box, CdiDevice, CdiDeviceNode, CdiEdits, CdiMount, CdiSpec, Code, CsvEntry, CsvFound, CsvHost, CsvKind, CsvLink, CsvLoad, CsvMatch,
   CsvPathKind, CsvRequest, CsvSpecInput, CsvSpecs, Failure, NameStrategy, Outcome, ok,
 } from "../build/out/gen/types";
-import { HOOK_ENV, minimumVersion, mountOptions } from "./cdi";
+import { hook, HookChoice, minimumVersion, mountOptions } from "./cdi";
 import { failed, failure } from "./outcome";
-import { compareVersions, parse, Term } from "./requirement";
+import { parse, Term, versionHolds } from "./requirement";
 import { basename, dirname, under } from "./text";
 import { fileFlags } from "./vocabulary";
 
@@ -186,25 +186,6 @@ export function csvparse(load: CsvLoad): CsvSpecs {
 
 // ---- what the host's files become ----
 
-/** Which hooks are written: all but chmod, unless enabled or disabled by name (or `all`). */
-class Hooks {
-  constructor(public enabled: string[], public disabled: string[]) {}
-  on(name: string): bool {
-    if (this.enabled.includes(name)) return true;
-    if (this.disabled.includes(name) || this.disabled.includes("all")) return false;
-    return name != "chmod";
-  }
-}
-
-function hook(path: string, args: string[]): CdiHook {
-  const h = new CdiHook();
-  h.hookName = "createContainer";
-  h.path = path;
-  const tool = basename(path);
-  h.args = tool == "nvidia-ctk" ? ["nvidia-ctk", "hook"].concat(args) : [tool].concat(args);
-  h.env = HOOK_ENV;
-  return h;
-}
 
 /** `lib?*.so*` whose last `.so` ends the name or is followed by a dot: a library for the ld cache. */
 export function isLibName(path: string): bool {
@@ -374,7 +355,7 @@ function build(host: CsvHost): Built {
 }
 
 /** The edits every device shares: mounts, then the hooks (links, CUDA compat, ld cache), and the env. */
-function commonEdits(host: CsvHost, b: Built, hookPath: string, ldconfigPath: string, hooks: Hooks): CdiEdits {
+function commonEdits(host: CsvHost, b: Built, hookPath: string, ldconfigPath: string, hooks: HookChoice): CdiEdits {
   const e = new CdiEdits();
   e.mounts = b.mounts;
   if (b.links.length > 0 && hooks.on("create-symlinks")) {
@@ -415,15 +396,6 @@ function checkIds(ids: string[]): Failure | null {
   return null;
 }
 
-function holds(t: Term, fact: string): bool {
-  const c = compareVersions(fact, t.value);
-  if (t.op == "=") return c == 0;
-  if (t.op == "!=") return c != 0;
-  if (t.op == "<") return c < 0;
-  if (t.op == "<=") return c <= 0;
-  if (t.op == ">") return c > 0;
-  return c >= 0;
-}
 
 /**
  * A requirement on a Tegra host: only `cuda` (libcuda's version) and `arch` (device 0's compute
@@ -443,7 +415,7 @@ export function checkCsvRequirement(expr: string, cuda: string, arch: string): F
       const fact = n == "cuda" ? cuda : n == "arch" ? arch : "";
       if (fact.length == 0) continue;
       terms++;
-      if (!holds(alt[j], fact)) all = false;
+      if (!versionHolds(alt[j], fact)) all = false;
     }
     if (terms == 0) continue;
     checked = true;
@@ -471,7 +443,7 @@ export function csvedits(req: CsvRequest): Outcome<CdiEdits> {
     if (err !== null) return failed<CdiEdits>(err);
   }
   const b = build(req.host);
-  const e = commonEdits(req.host, b, req.hookPath, "", new Hooks([], []));
+  const e = commonEdits(req.host, b, req.hookPath, "", new HookChoice([], []));
   e.deviceNodes = b.nodes;
   e.additionalGids = b.gids;
   return ok<CdiEdits>(e);
@@ -506,7 +478,7 @@ export function csvspec(input: CsvSpecInput): Outcome<CdiSpec> {
     d.edits.additionalGids = b.gids;
     spec.devices.push(d);
   }
-  spec.edits = commonEdits(input.host, b, o.hookPath, o.ldconfigPath, new Hooks(o.enabledHooks, o.disabledHooks));
+  spec.edits = commonEdits(input.host, b, o.hookPath, o.ldconfigPath, new HookChoice(o.enabledHooks, o.disabledHooks));
   spec.version = minimumVersion(spec);
   return ok<CdiSpec>(spec);
 }

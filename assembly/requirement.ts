@@ -119,6 +119,11 @@ function holds(t: Term, fact: string): bool {
     return t.op == "=" ? eq : !eq;
   }
   if (!isVersion(fact)) return false;
+  return versionHolds(t, fact);
+}
+
+/** A version term (`cuda>=12.0`) against a version fact. */
+export function versionHolds(t: Term, fact: string): bool {
   const c = compareVersions(fact, t.value);
   if (t.op == "=") return c == 0;
   if (t.op == "!=") return c != 0;
