@@ -9,7 +9,7 @@
 // camelCase, enum values and variant tags as their WIT names, a variant as {tag, val}, option<T>
 // as T | undefined, list<u8> as Uint8Array, u64 as bigint; a function's result<T, failure> returns
 // T or calls `fail` with the failure.
-import { align, casesOf, type Def, discSize, fieldOffsets, flatten, type Func, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, payloadOffset, resolve, size, type Type, type World } from "./wit";
+import { align, casesOf, discSize, fieldOffsets, flatten, type Func, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, payloadOffset, resolve, size, type Type, type World } from "./wit";
 
 const camel = (s: string) => s.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 const pascal = (s: string) => camel(s).replace(/^[a-z]/, (c) => c.toUpperCase());
@@ -246,7 +246,7 @@ function lowerFlat(w: World, t: Type, v: string, body: string[], names: string[]
   throw new Error(`binding: flat parameter of type ${key(t)} is not supported`);
 }
 
-export function generateHost(w: World, witText: string): string {
+export function generateHost(w: World): string {
   const types = collectTypes(w);
   const roots = new Set<string>();
   const defs: string[] = [];

@@ -28,7 +28,7 @@ mkdirSync(gen, { recursive: true });
 // 1. Both sides of the binding, from the contract.
 const witText = readFileSync(join(top, "assembly/core.wit"), "utf8");
 const world = parseWit(witText);
-writeFileSync(join(gen, "host.ts"), generateHost(world, witText));
+writeFileSync(join(gen, "host.ts"), generateHost(world));
 const guest = generateGuest(world, "../../../assembly/impl");
 writeFileSync(join(gen, "types.ts"), guest.types);
 writeFileSync(join(gen, "exports.ts"), guest.exports);

@@ -7,6 +7,18 @@ import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from "
 
 const fail = (code: string) => Object.assign(new Error(code), { code });
 
+/** Up to `size` bytes of an open file from its start (fewer if it ends first). */
+export function readFd(fd: number, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  let n = 0;
+  while (n < size) {
+    const r = readSync(fd, buf, n, size - n, n);
+    if (r <= 0) break;
+    n += r;
+  }
+  return buf.subarray(0, n);
+}
+
 /**
  * The bytes of a regular file of at most `max` bytes. Opened with O_NONBLOCK (a FIFO then opens
  * at once and is refused, instead of waiting for a writer), checked on the open descriptor.
@@ -17,14 +29,7 @@ export function readRegular(path: string, max: number): Buffer {
     const st = fstatSync(fd);
     if (!st.isFile()) throw fail("not a regular file");
     if (st.size > max) throw fail(`larger than ${max} bytes`);
-    const buf = Buffer.allocUnsafe(st.size);
-    let n = 0;
-    while (n < st.size) {
-      const r = readSync(fd, buf, n, st.size - n, n);
-      if (r <= 0) break;
-      n += r;
-    }
-    return buf.subarray(0, n);
+    return readFd(fd, st.size);
   } finally {
     closeSync(fd);
   }

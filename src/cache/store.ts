@@ -5,8 +5,9 @@
 // else (garbage, a link, a FIFO, another binary's entry) is a miss, and the answer is computed
 // again. The key holds everything the value depends on, so an entry is never stale: a changed
 // input is a new key.
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { constants } from "node:fs";
+import { readFd } from "../files";
 
 /** The largest entry written or read: an image chooses some inputs (its env, its ld.so.cache). */
 const MAX_ENTRY = 1 << 20;
@@ -43,16 +44,10 @@ export function readEntry(dir: string, kind: string, key: string): Uint8Array | 
     fd = openSync(fileOf(dir, kind, key), constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
     const st = fstatSync(fd);
     if (!st.isFile() || st.uid !== process.getuid!() || (st.mode & 0o022) !== 0 || st.size > MAX_ENTRY) return null;
-    const buf = Buffer.allocUnsafe(st.size);
-    let n = 0;
-    while (n < st.size) {
-      const r = readSync(fd, buf, n, st.size - n, n);
-      if (r <= 0) break;
-      n += r;
-    }
+    const buf = readFd(fd, st.size);
     const keyBytes = Buffer.from(key + "\n");
-    if (n < keyBytes.length || !buf.subarray(0, keyBytes.length).equals(keyBytes)) return null;
-    return buf.subarray(keyBytes.length, n);
+    if (buf.length < keyBytes.length || !buf.subarray(0, keyBytes.length).equals(keyBytes)) return null;
+    return buf.subarray(keyBytes.length);
   } catch {
     return null;
   } finally {

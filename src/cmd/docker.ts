@@ -6,7 +6,7 @@
 import { asNvctError, NvctError } from "../errors";
 import type { Env, Io } from "../io";
 import { VERSION } from "../version";
-import { lookPath } from "./path";
+import { lookPath } from "../discover/path";
 
 const TOOL = "nvidia-docker";
 

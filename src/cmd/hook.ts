@@ -5,7 +5,7 @@
 import { VOCABULARY } from "../../build/out/gen/vocabulary";
 import { configPath, loadConfig, policyOf, type Config } from "../config/config";
 import { containerSpec, deviceCgroup, envName, parseState, readSpec, rootfsOf, type Spec } from "../discover/container";
-import { hasTegraFiles, isTegraHost } from "../discover/tegra";
+import { autoIsCsv } from "../discover/tegra";
 import { asNvctError, classified, NvctError } from "../errors";
 import type { Op } from "../core";
 import type { Env, Io } from "../io";
@@ -43,8 +43,8 @@ async function prestart(c: Context): Promise<number> {
     log.error(classified(asNvctError(e)));
     throw e;
   } finally {
-    // The time of each phase, for the operator reading the debug log.
-    log.debug(`phases: ${phases()}`);
+    // The time of each phase, for the operator reading the debug log (computed only for one).
+    if (cfg.cli.debug) log.debug(`phases: ${phases()}`);
   }
 }
 
@@ -54,14 +54,8 @@ async function injectFor(c: Context, cfg: Config, log: Logger): Promise<number> 
   const rootfs = rootfsOf(state.bundle, spec);
   mark("spec");
   if (!mayRequestDevices(spec, cfg.swarmResource, cfg.acceptVolumeMounts)) return 0;
-  // As the reference: auto is csv on a Tegra host, a mode only the runtime handles (refused below;
-  // two stats on any other host).
-  let tegra = false;
-  if ((cfg.runtime.mode === "auto" || cfg.runtime.mode === "") && hasTegraFiles(cfg.cli.root)) {
-    const { nvmlFacts } = await import("../discover/tegra-libs");
-    tegra = isTegraHost(cfg.cli.root, nvmlFacts);
-  }
-  const policy = policyOf(cfg, "hook", tegra);
+  // As the reference: auto is csv on a Tegra host, a mode only the runtime handles (refused below).
+  const policy = policyOf(cfg, "hook", await autoIsCsv(cfg.runtime.mode, cfg.cli.root));
   const { Decisions } = await import("../engine/memo");
   const decisions = new Decisions(cfg.nvct.cacheDir, (m) => log.debug(m));
   const req = await decisions.request(containerSpec(spec, policy), policy);

@@ -82,7 +82,7 @@ export async function runTool(tool: Tool, argv: string[], env: Env, io: Io, argv
         const entry = Object.hasOwn(cmd.sub, real) ? cmd.sub[real] : undefined;
         if (!entry) {
           if (tool.unknownCommand) return tool.unknownCommand(name, { io, env });
-          await tool.report(new NvctError("usage", `unknown command \`${[...pathOf(globals, cmd, tool), name].join(" ")}\``), { io, env, usage: helpOf });
+          await tool.report(new NvctError("usage", `unknown command \`${[...pathOf(cmd, tool), name].join(" ")}\``), { io, env, usage: helpOf });
           return tool.unknownExit;
         }
         globals.push(opts);
@@ -103,7 +103,7 @@ export async function runTool(tool: Tool, argv: string[], env: Env, io: Io, argv
   }
 }
 
-function pathOf(globals: Parsed[], cmd: Command, tool: Tool): string[] {
+function pathOf(cmd: Command, tool: Tool): string[] {
   return cmd === tool.root ? [] : [cmd.name];
 }
 

@@ -10,7 +10,7 @@ import { appendLog } from "../files";
 import type { Env, Io } from "../io";
 import { mark, phases } from "../trace";
 import { COMMIT, VERSION } from "../version";
-import { lookPath } from "./path";
+import { lookPath } from "../discover/path";
 import { logrusLine } from "./runner";
 
 const TOOL = "nvidia-container-runtime";

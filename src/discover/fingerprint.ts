@@ -54,8 +54,8 @@ export interface FingerprintInput {
 
 /**
  * The fingerprint: identities of the ld cache, the library and binary directories, the firmware,
- * IPC and feature paths (an absent one recorded as absent), the graphics search directories and
- * their parents, the device directories (with /dev/dri), the GPUs' sysfs drm directories,
+ * IPC and feature paths and the graphics search directories (an absent one recorded as absent),
+ * the device directories (with /dev/dri), the GPUs' sysfs drm directories,
  * libnvidia-ml; /proc/devices, the driver's version, params, each GPU's
  * information file and the MIG capability tree verbatim.
  */
@@ -67,15 +67,11 @@ export function driverFingerprint(i: FingerprintInput): string {
   // changes it), never its parent's: /tmp (of /tmp/nvidia-mps) and /run change all the time.
   for (const p of [...VOCABULARY.ipcs, ...VOCABULARY.files, ...i.extraIpcs]) paths.add(under(i.root, p));
   paths.add(under(i.root, VOCABULARY.firmwareDir));
-  // Where graphics files are looked for: each candidate's directory and its parent.
-  const dirs = new Set<string>();
-  for (const root of VOCABULARY.configRoots) for (const n of VOCABULARY.graphicsConfigs) dirs.add(posix.dirname(`${root}/${n}`));
-  for (const l of i.libDirs) for (const sub of VOCABULARY.xorgLibSubdirs) dirs.add(posix.join(l, sub));
-  for (const d of VOCABULARY.xorgDirs) dirs.add(d);
-  for (const d of dirs) {
-    paths.add(under(i.root, d));
-    paths.add(under(i.root, posix.dirname(d)));
-  }
+  // Where graphics files are looked for: each candidate's directory, whose change time moves when
+  // a file comes or goes, and which is recorded as absent until it is made (so no parent needed).
+  for (const root of VOCABULARY.configRoots) for (const n of VOCABULARY.graphicsConfigs) paths.add(under(i.root, posix.dirname(`${root}/${n}`)));
+  for (const l of i.libDirs) for (const sub of VOCABULARY.xorgLibSubdirs) paths.add(under(i.root, posix.join(l, sub)));
+  for (const d of VOCABULARY.xorgDirs) paths.add(under(i.root, d));
   for (const d of ["/dev/dri", "/dev/dri/by-path"]) paths.add(under(i.devRoot, d));
   for (const d of i.drmDirs) paths.add(d);
   paths.add(under(i.devRoot, "/dev"));

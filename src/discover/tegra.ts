@@ -43,9 +43,20 @@ export interface NvmlFacts {
   names: string[];
 }
 
+/** With the Tegra files there: NVML absent, or naming an integrated GPU. */
+const tegraByNvml = (n: NvmlFacts) => !n.loads || n.names.some(isIntegratedGpuName);
+
 /** A Tegra host: its files, and NVML absent or naming an integrated GPU (NVML asked only where the files are). */
 export function isTegraHost(root: string, nvml: (root: string) => NvmlFacts): boolean {
-  if (!hasTegraFiles(root)) return false;
-  const n = nvml(root);
-  return !n.loads || n.names.some(isIntegratedGpuName);
+  return hasTegraFiles(root) && tegraByNvml(nvml(root));
+}
+
+/**
+ * Whether config.toml's runtime mode is csv here: `auto` (or unset) on a Tegra host. Anywhere
+ * else two stats; NVML's module is loaded only where the Tegra files are.
+ */
+export async function autoIsCsv(mode: string, root: string): Promise<boolean> {
+  if ((mode !== "auto" && mode !== "") || !hasTegraFiles(root)) return false;
+  const { nvmlFacts } = await import("./tegra-libs");
+  return tegraByNvml(nvmlFacts(root));
 }

@@ -3,8 +3,9 @@
 // container engine's config and socket, the CDI specs, the cgroup hierarchy, the decision cache.
 // Reads only, and never throws: what cannot be read is a fact too (its error, named). The
 // verdicts are src/engine/doctor.ts's, a pure function of this value.
-import { accessSync, constants, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createConnection } from "node:net";
+import { executable, lookPath } from "../discover/path";
 import { specDriverVersions, specHostPaths, specProblems } from "../cdi/validate";
 import { readJson } from "../cache/store";
 import { configPath, defaults, loadConfig, type Config } from "../config/config";
@@ -180,26 +181,6 @@ function driverFacts(): HostFacts["driver"] {
     gpus.push({ bus, minor: m ? Number(m[1]) : null });
   }
   return { text: text?.split("\n")[0] ?? null, version: text ? parseDriverVersion(text) : null, deviceFileMode: mode ? Number(mode[1]) : null, gpus };
-}
-
-function executable(path: string): string | null {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile() ? path : null;
-  } catch {
-    return null;
-  }
-}
-
-/** `name` as execvp would find it (a path as it is); null when not found. */
-function lookPath(name: string, env: Env): string | null {
-  if (!name) return null;
-  if (name.includes("/")) return executable(name);
-  for (const dir of (env.PATH || "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
-    const p = executable(`${dir || "."}/${name}`);
-    if (p) return p;
-  }
-  return null;
 }
 
 /** Whether something answers on a Unix socket (a connect, at most `ms`). */

@@ -8,8 +8,7 @@ import { core, type CdiEdits, type Request } from "../core";
 import { checkSpec, containerSpec, type Spec } from "../discover/container";
 import { injectionOf } from "./inject";
 import { fileFacts, nodeFacts } from "../discover/driver";
-import { isTegraHost } from "../discover/tegra";
-import { nvmlFacts } from "../discover/tegra-libs";
+import { autoIsCsv } from "../discover/tegra";
 import { NvctError } from "../errors";
 import { readRegularText } from "../files";
 import { parseLossless } from "../json";
@@ -80,8 +79,7 @@ export function loadBundleSpec(bundle: string): { file: string; spec: Spec } {
 
 /** Edits a spec in memory for the mode: what `create` writes back, and what `explain` shows. */
 export async function modifySpec(spec: Spec, bundle: string, cfg: Config, paths: RuntimePaths, env: Record<string, string | undefined>, log: Log): Promise<SpecChange> {
-  // auto picks csv on a Tegra host (two stats anywhere else).
-  const policy = policyOf(cfg, "runtime", (cfg.runtime.mode === "auto" || cfg.runtime.mode === "") && isTegraHost(cfg.cli.root, nvmlFacts));
+  const policy = policyOf(cfg, "runtime", await autoIsCsv(cfg.runtime.mode, cfg.cli.root));
   const decisions = new Decisions(cfg.nvct.cacheDir, (m) => log("debug", m));
   const req = await decisions.request(containerSpec(spec, policy), policy);
   mark("request");

@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { withGpus } from "../fake/driver";
-import { BIN, FAKEHOST, NVCT, scene, TOP } from "../setup";
+import { FAKEHOST, NVCT, scene, TOP } from "../setup";
 
 const S = scene("e2e-doctor", { two: withGpus(2) });
 const BUN = join(TOP, "node_modules/.bin/bun");

@@ -198,9 +198,11 @@ describe("killed or failing part-way, under runc", () => {
     expect(cases.length).toBeGreaterThan(30);
   });
 
-  test.each(FAULTS.map((f) => [f.name, f] as const))("%s", (_n, fault) => {
+  // The device-rule cases need the v1 devices controller; elsewhere they are skipped, and said so.
+  const V1 = existsSync("/sys/fs/cgroup/devices");
+  for (const fault of FAULTS) test.skipIf(!!fault.path?.includes("{cgroup}") && !V1)(fault.name, () => {
     const c = cases.find((x) => x.fault === fault);
-    if (!c) return; // not applicable here (no v1 device cgroup)
+    if (!c) throw new Error(`${fault.name}: no case was built (no device cgroup found for the container)`);
     const log = read(c, "strace.log");
     const why = `${c.dir} ${c.args.join(" ")}\n${read(c, "fail.err")}\n${log}\n${read(c, "cache.before")}\n${read(c, "cache.after")}`;
     // strace did inject at the call meant.
@@ -237,11 +239,10 @@ describe("killed or failing part-way, under runc", () => {
 });
 
 describe("the device cgroup after a failure", () => {
-  test("a container in a cgroup that allows every device (v1, as the root cgroup does): no rule written, none denied on undo", () => {
+  test.skipIf(!existsSync("/sys/fs/cgroup/devices"))("a container in a cgroup that allows every device (v1, as the root cgroup does): no rule written, none denied on undo", () => {
     // A deny written there would reach every cgroup below it: a failed start for a process of
     // the root cgroup would take the GPUs from the whole machine.
     const cg = `/sys/fs/cgroup/devices/nvct-allowall-${process.pid}`;
-    if (!existsSync("/sys/fs/cgroup/devices")) return;
     const dir = S.dir("allowall");
     const rootfs = makeRootfs(dir, { debian: true });
     // The binaries cannot go in: the start fails after the libraries went in, and is undone.

@@ -7,7 +7,7 @@ import { THREE_MIXED } from "../fake/driver";
 import { BIN, FAKEHOST, inFakeHost, scene } from "../setup";
 import { validate } from "../schema";
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 
 const S = scene("e2e-graphics", { gfx: { ...THREE_MIXED, graphics: true }, plain: THREE_MIXED });
 const V = "550.54.14";

@@ -172,3 +172,22 @@ describe("decisions from the cache", () => {
     expect(a.length).toBeGreaterThan(0);
   });
 });
+
+describe("the driver's fingerprint", () => {
+  const input = (root: string) => ({ root, devRoot: root, ldcache: join(root, "etc/ld.so.cache"), libDirs: ["/usr/lib/x86_64-linux-gnu"], nvml: join(root, "nvml"), extraIpcs: [], drmDirs: [] });
+
+  test("a graphics file appearing where none was, or a second one beside it, changes it; nothing else touched, it stays", () => {
+    const { driverFingerprint } = require("../../src/discover/fingerprint") as typeof import("../../src/discover/fingerprint");
+    const root = mkdtempSync(join(base, "fp-"));
+    mkdirSync(join(root, "usr/share"), { recursive: true });
+    const before = driverFingerprint(input(root));
+    expect(driverFingerprint(input(root))).toBe(before);
+    // No directory yet: the search directory is recorded as absent, so its creation shows.
+    mkdirSync(join(root, "usr/share/vulkan/icd.d"), { recursive: true });
+    writeFileSync(join(root, "usr/share/vulkan/icd.d/nvidia_icd.json"), "{}");
+    const one = driverFingerprint(input(root));
+    expect(one).not.toBe(before);
+    writeFileSync(join(root, "usr/share/vulkan/icd.d/nvidia_layers.json"), "{}");
+    expect(driverFingerprint(input(root))).not.toBe(one);
+  });
+});
