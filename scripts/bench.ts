@@ -222,7 +222,7 @@ try {
 
   // The floor: what any compiled Bun hook costs before its first line of its own. Built with the
   // same bun and the flags build/build.ts gives dist/nvct, so that the difference is nvct's code.
-  const FLOOR_FLAGS = ["--bytecode", "--format=esm", "--minify", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"];
+  const FLOOR_FLAGS = ["--bytecode", "--format=esm", "--minify", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--compile-jit-policy=100"];
   const buildTs = readFileSync(join(top, "build/build.ts"), "utf8");
   for (const f of FLOOR_FLAGS) if (!buildTs.includes(`"${f}"`)) notes.push(`build/build.ts no longer passes ${f}: the floor may not match dist/nvct`);
   const floor = join(work, "floor");

@@ -74,7 +74,8 @@ async function injectFor(c: Context, cfg: Config, log: Logger): Promise<number> 
   const { inject, injectionOf } = await import("../engine/inject");
   const { sys } = await import("../sys/libc");
   mark("engine loaded");
-  const { planLines } = await import("./explain");
+  // One line per decision, each step of the plan as explain shows it: only for a debug log.
+  const planLines = cfg.cli.debug ? (await import("./explain")).planLines : null;
   const plan = inject(
     {
       pid: state.pid,
@@ -83,12 +84,13 @@ async function injectFor(c: Context, cfg: Config, log: Logger): Promise<number> 
       driver: { root: cfg.cli.root, ldcache: cfg.cli.ldcache },
       cacheDir: cfg.nvct.cacheDir,
       cgroup: cfg.cli.noCgroups ? null : requireCgroup(state.pid),
-      log: (m, d) => {
-        // One line per decision: each step of the plan as explain shows it.
-        if (m === "plan") for (const l of planLines(d as Op[])) log.info(l);
-        else if (m === "warning") log.warn(String(d));
-        else log.debug(m, d ?? "");
-      },
+      log: planLines
+        ? (m, d) => {
+            if (m === "plan") for (const l of planLines(d as Op[])) log.info(l);
+            else if (m === "warning") log.warn(String(d));
+            else log.debug(m, d ?? "");
+          }
+        : undefined,
     },
     sys,
     decisions,

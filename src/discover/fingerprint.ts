@@ -9,7 +9,10 @@ import { under } from "./paths";
 
 function id(path: string): string {
   try {
-    const st = statSync(path, { bigint: true });
+    // Most of these paths are absent on any one host: an absent one answers undefined, not an
+    // exception (a thrown error costs more than the stat).
+    const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+    if (!st) return `${path} absent`;
     return `${path} ${st.dev}:${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs} ${st.mode}`;
   } catch (e) {
     return `${path} ${(e as NodeJS.ErrnoException).code}`;

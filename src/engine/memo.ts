@@ -9,7 +9,16 @@ const BUILD = `nvct ${VERSION} ${COMMIT}`;
 
 /** JSON with byte arrays (the eBPF prologue) kept as base64. */
 const toJson = (v: unknown) => JSON.stringify(v, (_k, x) => (x instanceof Uint8Array ? { $bytes: Buffer.from(x).toString("base64") } : x));
-const fromJson = (t: string) => JSON.parse(t, (_k, x) => (x && typeof x === "object" && typeof x.$bytes === "string" ? new Uint8Array(Buffer.from(x.$bytes, "base64")) : x));
+/**
+ * The reverse, for the one place a decision holds bytes (a plan's cgroup prologue). A reviver
+ * would be called back for every value of the plan, a few hundred calls on every start.
+ */
+const fromJson = (t: string) => {
+  const v = JSON.parse(t);
+  const p = v?.cgroup?.prologue;
+  if (p && typeof p === "object" && typeof p.$bytes === "string") v.cgroup.prologue = new Uint8Array(Buffer.from(p.$bytes, "base64"));
+  return v;
+};
 
 const isRequest = (v: any): v is Request => typeof v?.gpu === "boolean" && Array.isArray(v.devices) && Array.isArray(v.caps) && typeof v.mode === "string";
 const isPlan = (v: any): v is Plan => Array.isArray(v?.ops) && Array.isArray(v.cgroup?.rules) && v.cgroup.prologue instanceof Uint8Array && Array.isArray(v.warnings);

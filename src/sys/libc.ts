@@ -3,7 +3,7 @@
 import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
 import { NvctError } from "../errors";
 
-const { i32, u32, u64, i64, ptr: P, cstring } = FFIType;
+const { i32, u32, u64, i64, i64_fast, ptr: P, cstring } = FFIType;
 
 const SYMBOLS = {
   __errno_location: { args: [], returns: P },
@@ -15,7 +15,7 @@ const SYMBOLS = {
   mknodat: { args: [i32, P, u32, u64], returns: i32 },
   unshare: { args: [i32], returns: i32 },
   setns: { args: [i32, i32], returns: i32 },
-  syscall: { args: [i64, i64, i64, i64, i64, i64], returns: i64 },
+  syscall: { args: [i64, i64, i64, i64, i64, i64], returns: i64_fast },
   openat: { args: [i32, P, i32, u32], returns: i32 },
   mkdirat: { args: [i32, P, u32], returns: i32 },
   symlinkat: { args: [P, i32, P], returns: i32 },
@@ -23,9 +23,9 @@ const SYMBOLS = {
   renameat: { args: [i32, P, i32, P], returns: i32 },
   execve: { args: [P, P, P], returns: i32 },
   fstatfs: { args: [i32, P], returns: i32 },
-  readlinkat: { args: [i32, P, P, u64], returns: i64 },
-  read: { args: [i32, P, u64], returns: i64 },
-  write: { args: [i32, P, u64], returns: i64 },
+  readlinkat: { args: [i32, P, P, u64], returns: i64_fast },
+  read: { args: [i32, P, u64], returns: i64_fast },
+  write: { args: [i32, P, u64], returns: i64_fast },
   fchmodat: { args: [i32, P, u32, i32], returns: i32 },
   signal: { args: [i32, P], returns: P },
   sigprocmask: { args: [i32, P, P], returns: i32 },
@@ -88,6 +88,7 @@ function errno(l: Symbols): number {
 }
 
 const cstr = (s: string) => Buffer.from(s + "\0");
+const decoder = new TextDecoder();
 
 // Every buffer whose address is handed to the kernel stays referenced here until the process
 // ends: ptr() keeps only a number, and a collection between ptr() and the call would hand the
@@ -221,33 +222,83 @@ export interface Libc {
 const makedev = (major: number, minor: number) =>
   (BigInt(major & 0xfff) << 8n) | BigInt(minor & 0xff) | (BigInt(minor & ~0xff) << 12n) | (BigInt(major & ~0xfff) << 32n);
 
-function call(l: Symbols, nr: number, args: (number | bigint | Pointer | null)[], what: string, subject: string, syscall: string): number {
-  const a = [...args, 0, 0, 0, 0, 0].slice(0, 5).map((x) => (x === null ? 0 : x));
-  return check(l, l.syscall(nr, ...(a as [number, number, number, number, number])), what, subject, syscall);
+// The hot path makes a few hundred calls, each run once by the interpreter (no JIT warms up in a
+// hook's life): a fresh Buffer, BigInt and argument array per call cost 10-20 us, ten times the
+// system call. So the paths and structs a call hands the kernel are written into buffers made
+// once, whose addresses are taken once; the kernel copies them in before the call returns, and
+// no call here runs another, so one set serves every call. No call takes more than two paths.
+const PATH_MAX = 4096;
+const encoder = new TextEncoder();
+class Scratch {
+  readonly bytes: Uint8Array;
+  readonly at: Pointer;
+  constructor(size: number) {
+    // The ArrayBuffer first: a small typed array made alone keeps its bytes in the object, and
+    // asking for its .buffer later moves them, leaving an address taken before pointing nowhere.
+    this.bytes = new Uint8Array(new ArrayBuffer(size));
+    this.at = ptr(this.bytes);
+  }
+}
+const PATH1 = new Scratch(PATH_MAX + 4);
+const PATH2 = new Scratch(PATH_MAX + 4);
+/** open_how, mount_attr (four u64 each at most), statx's 256 bytes, a link's target. */
+const STRUCT = new Scratch(256);
+const STRUCT32 = new Uint32Array(STRUCT.bytes.buffer, 0, 8);
+const STATX = new Scratch(256);
+const STATX_VIEW = new DataView(STATX.bytes.buffer);
+const LINK = new Scratch(PATH_MAX);
+const EMPTY = new Scratch(1);
+
+/** `s` as a C string in `into`: refused (EINVAL, ENAMETOOLONG) where the kernel would misread it. */
+function cpath(s: string, into: Scratch, what: string, syscall: string): Pointer {
+  const { read: consumed, written } = encoder.encodeInto(s, into.bytes);
+  if (consumed !== s.length || written >= PATH_MAX) throw new SysError(what, s.slice(0, 256), 36, syscall);
+  if (s.includes("\0")) throw new SysError(what, s.replaceAll("\0", "\\0"), 22, syscall);
+  into.bytes[written] = 0;
+  return into.at;
+}
+
+/** Four u64 fields of a struct the kernel reads (open_how, mount_attr), each under 2^32. */
+function struct4(a: number, b: number, c: number, d: number): Pointer {
+  STRUCT32[0] = a;
+  STRUCT32[1] = 0;
+  STRUCT32[2] = b;
+  STRUCT32[3] = 0;
+  STRUCT32[4] = c;
+  STRUCT32[5] = 0;
+  STRUCT32[6] = d;
+  STRUCT32[7] = 0;
+  return STRUCT.at;
+}
+
+/** A raw system call with up to five arguments; its result, or a SysError. */
+function call(l: Symbols, nr: number, a: number | Pointer, b: number | Pointer, c: number | Pointer, d: number | Pointer, e: number | Pointer, what: string, subject: string, syscall: string): number {
+  return check(l, l.syscall(nr, a, b, c, d, e), what, subject, syscall);
 }
 
 /** The real libc. */
 export const sys: Libc = {
   open(path, flags, mode = 0) {
     const l = libc();
-    return check(l, l.open(hold(cstr(path)), flags | O_CLOEXEC, mode), "open", path, "open");
+    return check(l, l.open(cpath(path, PATH1, "open", "open"), flags | O_CLOEXEC, mode), "open", path, "open");
   },
   close(fd) {
     const l = libc();
     check(l, l.close(fd), "close", String(fd), "close");
   },
   mount(source, target, fstype, flags, data = null) {
+    // Not on the hot path; four strings, so each gets its own buffer.
     const l = libc();
     const p = (s: string | null) => (s === null ? (null as unknown as Pointer) : hold(cstr(s)));
     check(l, l.mount(p(source), hold(cstr(target)), p(fstype), BigInt(flags), p(data)), "mount", source ?? target, "mount");
   },
   umount(target, flags) {
     const l = libc();
-    check(l, l.umount2(hold(cstr(target)), flags), "unmount", target, "umount2");
+    check(l, l.umount2(cpath(target, PATH1, "unmount", "umount2"), flags), "unmount", target, "umount2");
   },
   mknodat(dirfd, path, mode, major, minor) {
     const l = libc();
-    check(l, l.mknodat(dirfd, hold(cstr(path)), mode, makedev(major, minor)), "create device node", path, "mknodat");
+    check(l, l.mknodat(dirfd, cpath(path, PATH1, "create device node", "mknodat"), mode, makedev(major, minor)), "create device node", path, "mknodat");
   },
   unshare(flags) {
     const l = libc();
@@ -259,50 +310,48 @@ export const sys: Libc = {
   },
   openat2(dirfd, path, flags, mode, resolve) {
     const l = libc();
-    const how = new BigUint64Array([BigInt(flags | O_CLOEXEC), BigInt(mode), BigInt(resolve)]);
+    const p = cpath(path, PATH1, "open", "openat2");
     // RESOLVE_IN_ROOT answers EAGAIN when a rename raced the walk: walk again, a few times.
     for (let tries = 0; ; tries++) {
-      try {
-        return call(l, SYS.openat2, [dirfd, hold(cstr(path)), hold(how), 24], "open", path, "openat2");
-      } catch (e) {
-        if (!(e instanceof SysError && e.errno === 11 && tries < 8)) throw e;
-      }
+      const rc = l.syscall(SYS.openat2, dirfd, p, struct4(flags | O_CLOEXEC, mode, resolve, 0), 24, 0);
+      if (rc >= 0) return Number(rc);
+      const e = errno(l);
+      if (e !== 11 || tries >= 8) throw new SysError("open", path, e, "openat2");
     }
   },
   openat(dirfd, path, flags, mode) {
     const l = libc();
-    return check(l, l.openat(dirfd, hold(cstr(path)), flags | O_CLOEXEC, mode), "open", path, "openat");
+    return check(l, l.openat(dirfd, cpath(path, PATH1, "open", "openat"), flags | O_CLOEXEC, mode), "open", path, "openat");
   },
   mkdirat(dirfd, path, mode) {
     const l = libc();
-    check(l, l.mkdirat(dirfd, hold(cstr(path)), mode), "create directory", path, "mkdirat");
+    check(l, l.mkdirat(dirfd, cpath(path, PATH1, "create directory", "mkdirat"), mode), "create directory", path, "mkdirat");
   },
   symlinkat(target, dirfd, path) {
     const l = libc();
-    check(l, l.symlinkat(hold(cstr(target)), dirfd, hold(cstr(path))), "create symlink", path, "symlinkat");
+    check(l, l.symlinkat(cpath(target, PATH2, "create symlink", "symlinkat"), dirfd, cpath(path, PATH1, "create symlink", "symlinkat")), "create symlink", path, "symlinkat");
   },
   unlinkat(dirfd, path, flags) {
     const l = libc();
-    check(l, l.unlinkat(dirfd, hold(cstr(path)), flags), "remove", path, "unlinkat");
+    check(l, l.unlinkat(dirfd, cpath(path, PATH1, "remove", "unlinkat"), flags), "remove", path, "unlinkat");
   },
   renameat(od, op, nd, np) {
     const l = libc();
-    check(l, l.renameat(od, hold(cstr(op)), nd, hold(cstr(np))), "rename", `${op}\` to \`${np}`, "renameat");
+    const what = `${op}\` to \`${np}`;
+    check(l, l.renameat(od, cpath(op, PATH1, "rename", "renameat"), nd, cpath(np, PATH2, "rename", "renameat")), "rename", what, "renameat");
   },
   cloneTree(path) {
     const l = libc();
-    return call(l, SYS.open_tree, [-100, hold(cstr(path)), OPEN_TREE_CLONE | O_CLOEXEC], "clone mount of", path, "open_tree");
+    return call(l, SYS.open_tree, AT_FDCWD, cpath(path, PATH1, "clone mount of", "open_tree"), OPEN_TREE_CLONE | O_CLOEXEC, 0, 0, "clone mount of", path, "open_tree");
   },
   setMountAttrs(fd, attrs) {
     const l = libc();
     // Private propagation: nothing mounted under these trees later travels back to the host.
-    const attr = new BigUint64Array([BigInt(attrs), 0n, BigInt(MS_PRIVATE), 0n]);
-    call(l, SYS.mount_setattr, [fd, hold(cstr("")), AT_EMPTY_PATH, hold(attr), 32], "set mount attributes on", `fd ${fd}`, "mount_setattr");
+    call(l, SYS.mount_setattr, fd, EMPTY.at, AT_EMPTY_PATH, struct4(attrs, 0, MS_PRIVATE, 0), 32, "set mount attributes on", `fd ${fd}`, "mount_setattr");
   },
   moveMount(fd, targetFd, subject) {
     const l = libc();
-    const empty = hold(cstr(""));
-    call(l, SYS.move_mount, [fd, empty, targetFd, empty, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH], "mount", subject, "move_mount");
+    call(l, SYS.move_mount, fd, EMPTY.at, targetFd, EMPTY.at, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH, "mount", subject, "move_mount");
   },
   execve(path, argv, env) {
     const l = libc();
@@ -325,14 +374,13 @@ export const sys: Libc = {
   },
   stat(dirfd, path, flags) {
     const l = libc();
-    const buf = new Uint8Array(256);
-    const rc = Number(l.syscall(SYS_STATX[process.arch] ?? 332, dirfd, hold(cstr(path)), flags, STATX_BASIC_STATS | STATX_MNT_ID, hold(buf)));
+    const rc = l.syscall(SYS_STATX[process.arch] ?? 332, dirfd, cpath(path, PATH1, "stat", "statx"), flags, STATX_BASIC_STATS | STATX_MNT_ID, STATX.at);
     if (rc < 0) {
       const e = errno(l);
       if (e === 2 || e === 20) return null; // ENOENT, ENOTDIR: not there
       throw new SysError("stat", path || `fd ${dirfd}`, e, "statx");
     }
-    const v = new DataView(buf.buffer);
+    const v = STATX_VIEW;
     return {
       mode: v.getUint16(28, true),
       ino: v.getBigUint64(32, true),
@@ -346,63 +394,62 @@ export const sys: Libc = {
   },
   readlink(dirfd, path) {
     const l = libc();
-    const buf = new Uint8Array(4096);
-    const n = check(l, l.readlinkat(dirfd, hold(cstr(path)), hold(buf), BigInt(buf.length)), "read link", path, "readlinkat");
-    return Buffer.from(buf.subarray(0, n)).toString();
+    const n = check(l, l.readlinkat(dirfd, cpath(path, PATH1, "read link", "readlinkat"), LINK.at, PATH_MAX), "read link", path, "readlinkat");
+    return decoder.decode(LINK.bytes.subarray(0, n));
   },
   read(fd, buf, subject) {
     const l = libc();
-    return check(l, l.read(fd, hold(buf), BigInt(buf.length)), "read", subject, "read");
+    return check(l, l.read(fd, ptr(buf), buf.length), "read", subject, "read");
   },
   write(fd, data, subject) {
     const l = libc();
-    const b = new Uint8Array(data);
-    for (let at = 0; at < b.length; ) {
-      at += check(l, l.write(fd, hold(b.subarray(at)), BigInt(b.length - at)), "write", subject, "write");
+    for (let at = 0; at < data.length; ) {
+      at += check(l, l.write(fd, ptr(data, at), data.length - at), "write", subject, "write");
     }
   },
   readdir(fd, subject) {
     const l = libc();
     const names: string[] = [];
-    const buf = new Uint8Array(32768);
+    const buf = new Uint8Array(new ArrayBuffer(32768));
+    const at = ptr(buf);
     const v = new DataView(buf.buffer);
     for (;;) {
-      const n = call(l, SYS_GETDENTS64[process.arch] ?? 217, [fd, hold(buf), buf.length], "read directory", subject, "getdents64");
+      const n = call(l, SYS_GETDENTS64[process.arch] ?? 217, fd, at, buf.length, 0, 0, "read directory", subject, "getdents64");
       if (n === 0) return names;
       // struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name (NUL-terminated)
-      for (let at = 0; at < n; ) {
-        const reclen = v.getUint16(at + 16, true);
-        let end = at + 19;
+      for (let off = 0; off < n; ) {
+        const reclen = v.getUint16(off + 16, true);
+        let end = off + 19;
         while (buf[end] !== 0) end++;
-        const name = Buffer.from(buf.subarray(at + 19, end)).toString();
+        const name = decoder.decode(buf.subarray(off + 19, end));
         if (name !== "." && name !== "..") names.push(name);
-        at += reclen;
+        off += reclen;
       }
     }
   },
   chmod(dirfd, path, mode) {
     const l = libc();
-    check(l, l.fchmodat(dirfd, hold(cstr(path)), mode, 0), "change the mode of", path, "fchmodat");
+    check(l, l.fchmodat(dirfd, cpath(path, PATH1, "change the mode of", "fchmodat"), mode, 0), "change the mode of", path, "fchmodat");
   },
   fsType(fd, subject) {
     const l = libc();
-    const buf = new BigInt64Array(16);
-    check(l, l.fstatfs(fd, hold(buf)), "statfs", subject, "fstatfs");
-    return Number(buf[0]);
+    // struct statfs: f_type is its first word.
+    check(l, l.fstatfs(fd, STATX.at), "statfs", subject, "fstatfs");
+    return Number(STATX_VIEW.getBigInt64(0, true));
   },
   bpf(cmd, attr, what) {
     const l = libc();
     const nr = SYS_BPF[process.arch];
     if (nr === undefined) throw new NvctError("sys", `bpf is not supported on ${process.arch}`);
-    return call(l, nr, [cmd, hold(attr), attr.length], "bpf", what, "bpf");
+    return call(l, nr, cmd, ptr(attr), attr.length, 0, 0, "bpf", what, "bpf");
   },
   tmpfs(options, attrs) {
     const l = libc();
-    const fs = call(l, SYS.fsopen, [hold(cstr("tmpfs")), 1], "open filesystem", "tmpfs", "fsopen");
+    const fs = call(l, SYS.fsopen, cpath("tmpfs", PATH1, "open filesystem", "fsopen"), 1, 0, 0, 0, "open filesystem", "tmpfs", "fsopen");
     try {
-      for (const [k, v] of Object.entries(options)) call(l, SYS.fsconfig, [fs, FSCONFIG_SET_STRING, hold(cstr(k)), hold(cstr(v)), 0], "configure tmpfs", `${k}=${v}`, "fsconfig");
-      call(l, SYS.fsconfig, [fs, FSCONFIG_CMD_CREATE, null, null, 0], "create", "tmpfs", "fsconfig");
-      return call(l, SYS.fsmount, [fs, 1, attrs], "mount", "tmpfs", "fsmount");
+      for (const [k, v] of Object.entries(options)) call(l, SYS.fsconfig, fs, FSCONFIG_SET_STRING, cpath(k, PATH1, "configure tmpfs", "fsconfig"), cpath(v, PATH2, "configure tmpfs", "fsconfig"), 0, "configure tmpfs", `${k}=${v}`, "fsconfig");
+      call(l, SYS.fsconfig, fs, FSCONFIG_CMD_CREATE, 0, 0, 0, "create", "tmpfs", "fsconfig");
+      return call(l, SYS.fsmount, fs, 1, attrs, 0, 0, "mount", "tmpfs", "fsmount");
     } finally {
       l.close(fs);
     }
