@@ -143,9 +143,9 @@ export async function nvidiaDocker(argv: string[], env: Env, io: Io): Promise<nu
     // The script's own line ahead of docker's version, so that a bug report shows the wrapper.
     if (argv[commandIndex(argv)] === "version") io.stdout(`NVIDIA Docker: ${VERSION}\n`);
     if (env.NV_DEBUG) io.stderr(`+ exec ${[name, ...args].map(quote).join(" ")}\n`);
-    const { sys } = await import("../sys/libc");
+    const { execve } = await import("../sys/exec");
     const envList = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-    sys.execve(docker, [name, ...args], envList);
+    execve(docker, [name, ...args], envList);
   } catch (err) {
     io.stderr(`${TOOL}: ${asNvctError(err).message}\n`);
     return 1;

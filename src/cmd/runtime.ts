@@ -8,7 +8,7 @@ import type { RuntimePaths } from "../engine/runtime";
 import { asNvctError, NvctError } from "../errors";
 import { appendLog } from "../files";
 import type { Env, Io } from "../io";
-import { mark, phases } from "../trace";
+import { dumpTrace, mark, phases } from "../trace";
 import { COMMIT, VERSION } from "../version";
 import { lookPath } from "../discover/path";
 import { logrusLine } from "./runner";
@@ -128,9 +128,12 @@ export async function runtime(argv: string[], env: Env, io: Io, argv0 = TOOL): P
     for (const r of runtimes) if ((low = lookPath(r, env))) break;
     if (!low) throw new NvctError("runtime", `no low-level runtime found: tried ${runtimes.map((r) => `\`${r}\``).join(", ")} (nvidia-container-runtime.runtimes)`);
     log("debug", `Using low-level runtime ${low}`);
-    const { sys } = await import("../sys/libc");
+    const { execve } = await import("../sys/exec");
     const envList = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-    sys.execve(low, [low, ...argv], envList);
+    // The process becomes the low-level runtime: its trace is written now or never.
+    mark("exec");
+    dumpTrace(env, io.stderr);
+    execve(low, [low, ...argv], envList);
   } catch (err) {
     // Whatever failed, runc's caller gets one line naming it, in runc's log too.
     const e = asNvctError(err);

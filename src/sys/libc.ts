@@ -2,6 +2,9 @@
 // right after it returns, before any other JS can run a libc call on this thread.
 import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
 import { NvctError } from "../errors";
+import { SysError } from "./errno";
+
+export { about, SysError } from "./errno";
 
 const { i32, u32, u64, i64, i64_fast, ptr: P, cstring } = FFIType;
 
@@ -21,14 +24,11 @@ const SYMBOLS = {
   symlinkat: { args: [P, i32, P], returns: i32 },
   unlinkat: { args: [i32, P, i32], returns: i32 },
   renameat: { args: [i32, P, i32, P], returns: i32 },
-  execve: { args: [P, P, P], returns: i32 },
   fstatfs: { args: [i32, P], returns: i32 },
   readlinkat: { args: [i32, P, P, u64], returns: i64_fast },
   read: { args: [i32, P, u64], returns: i64_fast },
   write: { args: [i32, P, u64], returns: i64_fast },
   fchmodat: { args: [i32, P, u32, i32], returns: i32 },
-  signal: { args: [i32, P], returns: P },
-  sigprocmask: { args: [i32, P, P], returns: i32 },
 } as const;
 
 type Symbols = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
@@ -36,50 +36,6 @@ let lib: Symbols | undefined;
 
 function libc(): Symbols {
   return (lib ??= dlopen("libc.so.6", SYMBOLS).symbols);
-}
-
-// Linux errno names (a table, not node:os: every builtin module the bundle imports loads at start).
-const ERRNO_NAMES = new Map<number, string>(
-  (
-    "EPERM ENOENT ESRCH EINTR EIO ENXIO E2BIG ENOEXEC EBADF ECHILD EAGAIN ENOMEM EACCES EFAULT ENOTBLK EBUSY EEXIST " +
-    "EXDEV ENODEV ENOTDIR EISDIR EINVAL ENFILE EMFILE ENOTTY ETXTBSY EFBIG ENOSPC ESPIPE EROFS EMLINK EPIPE EDOM ERANGE " +
-    "EDEADLK ENAMETOOLONG ENOLCK ENOSYS ENOTEMPTY ELOOP"
-  )
-    .split(" ")
-    .map((name, i) => [i + 1, name] as [number, string])
-    .concat([[95, "EOPNOTSUPP"], [110, "ETIMEDOUT"], [122, "EDQUOT"]]),
-);
-
-/** The failure of one libc call: code `sys`, errno kept, message naming the call and its input. */
-export class SysError extends NvctError {
-  constructor(
-    readonly call: string,
-    readonly subject: string,
-    readonly errno: number,
-    /** The system call's own name (`move_mount`), when it is not the words of `call`. */
-    readonly syscall?: string,
-  ) {
-    super(
-      "sys",
-      `failed to ${call} \`${subject}\`: ${ERRNO_NAMES.get(errno) ?? `errno ${errno}`}${syscall ? ` (${syscall})` : ""}` +
-        (errno === 38 ? " (this kernel lacks the call: nvct needs Linux 5.12 or later for openat2 and the new mount API)" : ""),
-      errno,
-    );
-  }
-
-  /** The same failure naming what it was about (a container path, not the name under a dirfd). */
-  about(subject: string): SysError {
-    return new SysError(this.call, subject, this.errno, this.syscall);
-  }
-}
-
-/** Runs f; a SysError it throws names `subject` instead (the whole path the caller knows). */
-export function about<T>(subject: string, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    throw e instanceof SysError ? e.about(subject) : e;
-  }
 }
 
 function errno(l: Symbols): number {
@@ -199,8 +155,6 @@ export interface Libc {
   moveMount(fd: number, targetFd: number, subject: string): void;
   /** A new detached tmpfs (fsopen, fsconfig, fsmount) with these MOUNT_ATTR_* bits. */
   tmpfs(options: Record<string, string>, attrs: number): number;
-  /** execve(2): replaces this process (same pid, stdio, exit status); returns only by throwing. */
-  execve(path: string, argv: string[], env: string[]): never;
   /** bpf(2): `attr` is the union bpf_attr for `cmd`, read and written in place. */
   bpf(cmd: number, attr: Uint8Array, what: string): number;
   /** The filesystem type (statfs f_type) of what fd refers to. */
@@ -352,25 +306,6 @@ export const sys: Libc = {
   moveMount(fd, targetFd, subject) {
     const l = libc();
     call(l, SYS.move_mount, fd, EMPTY.at, targetFd, EMPTY.at, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH, "mount", subject, "move_mount");
-  },
-  execve(path, argv, env) {
-    const l = libc();
-    // NULL-terminated arrays of C strings; the buffers stay referenced until the call returns.
-    const strings = [...argv, ...env].map(cstr);
-    const table = (list: Buffer[]) => {
-      const t = new BigUint64Array(list.length + 1);
-      list.forEach((b, i) => (t[i] = BigInt(hold(b))));
-      return t;
-    };
-    const av = table(strings.slice(0, argv.length));
-    const ev = table(strings.slice(argv.length));
-    const file = cstr(path);
-    // Bun ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across execve: give
-    // the runtime (and what it starts) the default dispositions and an empty signal mask.
-    for (const sig of [13, 25]) l.signal(sig, null);
-    l.sigprocmask(2, hold(new Uint8Array(128)), null);
-    check(l, l.execve(hold(file), hold(av), hold(ev)), "execute", path, "execve");
-    throw new SysError("execute", path, 0);
   },
   stat(dirfd, path, flags) {
     const l = libc();

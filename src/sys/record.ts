@@ -264,9 +264,6 @@ export class RecordingLibc implements Libc {
     this.record("tmpfs", options, attrs);
     return this.fd({ tree: new Tree(), path: "", kind: "tmpfs" });
   }
-  execve(): never {
-    throw new Error("execve is not used by apply");
-  }
   bpf(cmd: number, _attr: Uint8Array, what: string): number {
     this.record("bpf", cmd, what);
     return this.next++;

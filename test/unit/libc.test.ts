@@ -32,6 +32,11 @@ describe("libc through bun:ffi", () => {
     expect((err as SysError).errno).toBeGreaterThan(0);
   });
 
+  test("execve of a missing program: one SysError naming it, ENOENT (the process goes on)", async () => {
+    const { execve } = await import("../../src/sys/exec");
+    expect(() => execve("/nonexistent/nvct-runc", ["runc", "state"], ["A=1"])).toThrow("failed to execute `/nonexistent/nvct-runc`: ENOENT (execve)");
+  });
+
   test("a successful open returns a descriptor that close accepts", () => {
     const fd = sys.open("/", O_PATH | O_DIRECTORY);
     expect(fd).toBeGreaterThan(2);
