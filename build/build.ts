@@ -3,7 +3,7 @@
 // the shared vocabulary, read from the core -> one compiled executable and its tool links.
 // Run: `npm run build`.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TOOL_NAMES } from "../src/tools";
 import { generateGuest, generateHost } from "./binding";
@@ -83,9 +83,13 @@ mkdirSync(join(dist, "bin"), { recursive: true });
 // thread. Thresholds 100 times JSC's keep a hook's start in the interpreter (8 GPUs, warm: own
 // wall 13.9 -> 11.4 ms, peak RSS 45 -> 40 MiB); a loop run thousands of times still tiers up
 // (decision cache off: 33.9 -> 31.2 ms).
+// --bytecode-order: the bytecode a hook's start runs laid out together at the front, from the
+// profiles scripts/profile.ts records (warm GPU hook, 8 GPUs: peak RSS 40.3 -> 39.4 MiB).
+const orders = ["hook-gpu"].map((n) => join(top, "build/order", `${n}.order`)).filter((f) => existsSync(f));
 run(bin("bun"), [
   "build", "--compile", "--splitting", "--bytecode", "--format=esm", "--minify",
   "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--compile-jit-policy=100",
+  ...(orders.length ? [`--bytecode-order=${orders.join(",")}`] : []),
   "--define", `NVCT_VERSION=${JSON.stringify(pkg.version)}`,
   "--define", `NVCT_COMMIT=${JSON.stringify(commit)}`,
   "src/entry.ts", "--outfile", "dist/nvct",
