@@ -394,8 +394,13 @@ if (sections.includes("hook")) {
   const cmp = compare.length ? find("hook", compareLabel, maxGpus) : undefined;
   if (cmp) check(nvct.added! <= cmp.added! / 2, `nvct hook, ${maxGpus} GPUs: added ${ms(nvct.added!)} <= half of ${compareLabel}'s added ${ms(cmp.added!)}`);
   check(noGpu.added! <= floor.added! + 2, `nvct hook, no GPU requested, ${maxGpus} GPUs: added ${ms(noGpu.added!)} <= floor's added ${ms(floor.added!)} + 2 ms${own(noGpu)}`);
-  const rss = Math.max(...rows.filter((r) => r.section === "hook" && r.name.startsWith("nvct hook")).map((r) => r.rssMiB!));
+  // The hook as installed (decision cache on), with and without GPUs, at every GPU count. With the
+  // cache off every start is the first after a driver change (the core compiled, NVML asked): shown,
+  // not judged.
+  const peak = (pick: (r: Row) => boolean) => Math.max(...rows.filter((r) => r.section === "hook" && pick(r)).map((r) => r.rssMiB!));
+  const rss = peak((r) => r.name === "nvct hook" || r.name === "nvct hook, no GPU requested");
   check(rss <= 40, `nvct hook peak RSS: ${rss.toFixed(1)} MiB <= 40 MiB`);
+  budget.push(`      (decision cache off, as the first container after a driver change: peak RSS ${peak((r) => r.name === "nvct hook, decision cache off").toFixed(1)} MiB)`);
 }
 if (sections.includes("runtime") && compareRuntime) {
   for (const mode of ["legacy", "cdi"]) {

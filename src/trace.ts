@@ -1,6 +1,6 @@
 // Phase marks for profiling the hook's start: `NVCT_TRACE=1` prints them to stderr at exit,
 // `NVCT_TRACE=/path` appends them to that file (a hook's stderr is unseen when it succeeds).
-import { appendFileSync } from "node:fs";
+import { fs } from "./files";
 const marks: [string, number][] = [];
 
 export function mark(name: string): void {
@@ -28,6 +28,6 @@ export function dumpTrace(env: Record<string, string | undefined>, write: (s: st
     return line;
   });
   const text = lines.join("\n") + "\n\n";
-  if (env.NVCT_TRACE.startsWith("/")) appendFileSync(env.NVCT_TRACE, text);
+  if (env.NVCT_TRACE.startsWith("/")) fs().appendFileSync(env.NVCT_TRACE, text);
   else write(text);
 }

@@ -1,7 +1,7 @@
 // config.toml with the reference's keys, search order and defaults (BEHAVIOUR.md).
 import type { Policy } from "../core";
 import { NvctError } from "../errors";
-import { readRegularText } from "../files";
+import { readRegularText, type ReadCalls } from "../files";
 import type { Env } from "../io";
 
 export interface Config {
@@ -186,10 +186,10 @@ export function parseConfig(text: string, file = "config.toml", warn?: (msg: str
 }
 
 /** Loads the config file; a missing file means the defaults. */
-export function loadConfig(file: string, warn?: (msg: string) => void): Config {
+export function loadConfig(file: string, warn?: (msg: string) => void, calls?: ReadCalls): Config {
   let text: string;
   try {
-    text = readRegularText(file, MAX_CONFIG);
+    text = readRegularText(file, MAX_CONFIG, calls);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return defaults();
     throw new NvctError("config", `failed to read config \`${file}\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);

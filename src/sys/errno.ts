@@ -15,6 +15,9 @@ const ERRNO_NAMES = new Map<number, string>(
     .concat([[95, "EOPNOTSUPP"], [110, "ETIMEDOUT"], [122, "EDQUOT"]]),
 );
 
+/** The name of an errno value (`ENOENT`), or `errno N` for one the table lacks. */
+export const errnoName = (errno: number) => ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
+
 /** The failure of one libc call: code `sys`, errno kept, message naming the call and its input. */
 export class SysError extends NvctError {
   constructor(
@@ -26,7 +29,7 @@ export class SysError extends NvctError {
   ) {
     super(
       "sys",
-      `failed to ${call} \`${subject}\`: ${ERRNO_NAMES.get(errno) ?? `errno ${errno}`}${syscall ? ` (${syscall})` : ""}` +
+      `failed to ${call} \`${subject}\`: ${errnoName(errno)}${syscall ? ` (${syscall})` : ""}` +
         (errno === 38 ? " (this kernel lacks the call: nvct needs Linux 5.12 or later for openat2 and the new mount API)" : ""),
       errno,
     );
