@@ -2,6 +2,7 @@
 import type { Policy } from "../core";
 import { NvctError } from "../errors";
 import { readRegularText, type ReadCalls } from "../files";
+import { parseSimpleToml } from "./tomlfast";
 import type { Env } from "../io";
 
 export interface Config {
@@ -126,7 +127,7 @@ function unknownKeys(t: Table, schema: Record<string, unknown> = KNOWN, prefix =
 export function parseConfig(text: string, file = "config.toml", warn?: (msg: string) => void): Config {
   let t: Table;
   try {
-    t = Bun.TOML.parse(text) as Table;
+    t = parseSimpleToml(text) ?? (Bun.TOML.parse(text) as Table);
   } catch (e) {
     throw new NvctError("config", `invalid config \`${file}\`: ${(e as Error).message}`, e);
   }
