@@ -91,6 +91,9 @@ export class RootFs {
   /** The directory at path, made (0755) where missing; each directory resolved once per plan. */
   ensureDir(path: string): number {
     const ps = parts(path);
+    // The common case: a directory an earlier step of the plan already resolved.
+    const whole = this.dirs.get(ps.join("/"));
+    if (whole !== undefined) return whole;
     let fd = this.root;
     for (let i = 0; i < ps.length; i++) {
       const sub = ps.slice(0, i + 1).join("/");
@@ -175,11 +178,15 @@ export class RootFs {
       this.undo.push(() => about(full, () => this.sys.unlinkat(dir, name, 0)));
       return fd;
     };
-    // Most targets are missing: made in one call, whose descriptor is the mount's target.
+    // Most targets are missing: made in one call, whose descriptor is the mount's target. (Not
+    // through create(): an EEXIST is expected here, and about() would build its error twice.)
     try {
-      return create();
+      const fd = this.undo.keep(this.sys.openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644));
+      this.undo.push(() => about(full, () => this.sys.unlinkat(dir, name, 0)));
+      return fd;
     } catch (e) {
-      if (!(e instanceof SysError && e.errno === 17)) throw e;
+      if (!(e instanceof SysError)) throw e;
+      if (e.errno !== 17) throw e.about(full);
     }
     const st = this.entry(dir, name);
     if (st && !isLink(st)) return this.undo.keep(about(full, () => this.sys.openat(dir, name, O_PATH | O_NOFOLLOW, 0)));
