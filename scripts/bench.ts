@@ -315,12 +315,19 @@ try {
     }
   }
 
-  // --- runtime and passthrough: the runtimes' configs, given through NVIDIA_CTK_CONFIG_FILE_PATH.
+  // --- runtime and passthrough: the runtimes' configs, given through NVIDIA_CTK_CONFIG_FILE_PATH
+  // and, for a toolkit older than 1.14 (which reads only $XDG_CONFIG_HOME's), as
+  // $XDG_CONFIG_HOME/nvidia-container-runtime/config.toml too.
   const toml = (s: string) => JSON.stringify(s);
+  const configEnv = (config: string) => ({ NVIDIA_CTK_CONFIG_FILE_PATH: config, XDG_CONFIG_HOME: dirname(dirname(config)) });
+  const runtimeConfig = (name: string, text: string) => {
+    mkdirSync(join(work, name, "nvidia-container-runtime"), { recursive: true });
+    return file(join(name, "nvidia-container-runtime", "config.toml"), text);
+  };
   const legacyConfig = (hook: string) => `[nvidia-container-runtime]\nmode = "legacy"\n[nvidia-container-runtime-hook]\npath = ${toml(hook)}\n`;
   const cdiConfig = (dir: string) => `[nvidia-container-runtime]\nmode = "cdi"\n[nvidia-container-runtime.modes.cdi]\nspec-dirs = [${toml(dir)}]\n`;
   const runtimes: { label: string; tool: string; path: string; legacy: string; cdi?: string }[] = [
-    { label: "nvct runtime", tool: "nvidia-container-runtime", path: RUNTIME, legacy: file("nvct-legacy.toml", legacyConfig(HOOK)) },
+    { label: "nvct runtime", tool: "nvidia-container-runtime", path: RUNTIME, legacy: runtimeConfig("nvct-legacy", legacyConfig(HOOK)) },
   ];
   // The compared runtime gets its own hook and CDI spec when its package's tools sit beside it;
   // otherwise nvct's, which the notes say.
@@ -328,13 +335,13 @@ try {
   if (compareRuntime) {
     const hook = beside("nvidia-container-runtime-hook");
     if (!hook && sections.includes("runtime")) notes.push("compared runtime, legacy: no nvidia-container-runtime-hook beside it; nvct's hook is used");
-    runtimes.push({ label: "compared runtime", tool: "compared runtime", path: compareRuntime, legacy: file("cmp-legacy.toml", legacyConfig(hook ?? HOOK)) });
+    runtimes.push({ label: "compared runtime", tool: "compared runtime", path: compareRuntime, legacy: runtimeConfig("cmp-legacy", legacyConfig(hook ?? HOOK)) });
   }
 
   if (sections.includes("runtime")) {
     const specDir = join(work, "cdi");
     sh(FAKEHOST, [fake(maxGpus), "--", join(BIN, "nvidia-ctk"), "cdi", "generate", "--output", join(specDir, "nvidia.yaml"), "--nvidia-cdi-hook-path", join(BIN, "nvidia-cdi-hook")]);
-    runtimes[0].cdi = file("nvct-cdi.toml", cdiConfig(specDir));
+    runtimes[0].cdi = runtimeConfig("nvct-cdi", cdiConfig(specDir));
     if (compareRuntime) {
       const [ctk, cdiHook] = [beside("nvidia-ctk"), beside("nvidia-cdi-hook")];
       let dir = specDir;
@@ -342,13 +349,13 @@ try {
         dir = join(work, "cdi-compared");
         sh(FAKEHOST, [fake(maxGpus), "--", ctk, "cdi", "generate", "--output", join(dir, "nvidia.yaml"), ...(cdiHook ? ["--nvidia-cdi-hook-path", cdiHook] : ["--nvidia-ctk-path", ctk])]);
       } else notes.push("compared runtime, cdi: no nvidia-ctk beside it; the CDI spec nvct generated (and its hooks) is used");
-      runtimes[1].cdi = file("cmp-cdi.toml", cdiConfig(dir));
+      runtimes[1].cdi = runtimeConfig("cmp-cdi", cdiConfig(dir));
     }
     const cases: Case[] = [{ name: "plain runc (runc create)", kind: "create", runtime: "runc", bundle: bundle(GPU_ENV, null) }];
     for (const rt of runtimes)
       for (const mode of ["legacy", "cdi"] as const) {
         const b = bundle(GPU_ENV, null, "gpus", maxGpus);
-        cases.push({ name: `${rt.label}, ${mode}`, kind: "create", runtime: rt.path, bundle: b, env: { NVIDIA_CTK_CONFIG_FILE_PATH: rt[mode]! }, foreign: rt.path !== RUNTIME });
+        cases.push({ name: `${rt.label}, ${mode}`, kind: "create", runtime: rt.path, bundle: b, env: configEnv(rt[mode]!), foreign: rt.path !== RUNTIME });
       }
     summarise("runtime", maxGpus, cases, measure(`runtime, ${maxGpus} GPU(s)`, cases, fake(maxGpus)), () => "plain runc (runc create)");
   }
@@ -367,7 +374,7 @@ try {
       const b = needsContainer ? stopped : undefined;
       cases.push({ name: `runc ${cmd}`, kind: "exec", argv: ["runc", ...args], bundle: b });
       for (const rt of runtimes)
-        cases.push({ name: `${rt.tool} ${cmd}`, kind: "exec", argv: [rt.path, ...args], bundle: b, env: { NVIDIA_CTK_CONFIG_FILE_PATH: rt.legacy } });
+        cases.push({ name: `${rt.tool} ${cmd}`, kind: "exec", argv: [rt.path, ...args], bundle: b, env: configEnv(rt.legacy) });
     }
     summarise("passthrough", undefined, cases, measure("passthrough", cases), (c) => (c.argv![0] === floor ? "" : `runc ${c.name.split(" ").pop()}`));
   }

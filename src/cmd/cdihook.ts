@@ -21,6 +21,13 @@ function hookCommand(name: string, description: string, args: ArgsDef, repeatabl
       const { sys } = await import("../sys/libc");
       const { readRegularText } = await import("../files");
       const { NvctError } = await import("../errors");
+      const { configPath, loadConfig } = await import("../config/config");
+      // Only the decision cache's directory: the hooks' own behaviour has no config key, so a
+      // config.toml that does not parse costs the cache, never the container.
+      let cacheDir = "";
+      try {
+        cacheDir = loadConfig(configPath(undefined, c.env)).nvct.cacheDir;
+      } catch {}
       const spec: string | undefined = a["container-spec"];
       const stdin = () => {
         if (!spec || spec === "-") return c.io.stdin();
@@ -44,6 +51,7 @@ function hookCommand(name: string, description: string, args: ArgsDef, repeatabl
         stdin,
         sys,
         () => {},
+        cacheDir,
       );
     },
   };

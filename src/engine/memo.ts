@@ -2,7 +2,7 @@
 // everything each depends on: the build, and the decision's whole input (the driver by its
 // fingerprint). A container like an earlier one is then decided without compiling the core.
 import { readEntry, readJson, writeEntry } from "../cache/store";
-import { core, preloadCore, type CdiEdits, type ContainerSpec, type LdEntry, type LibCandidate, type Plan, type PlanInput, type Policy, type Request } from "../core";
+import { core, preloadCore, type CdiEdits, type ContainerSpec, type HookInput, type LdEntry, type LibCandidate, type Op, type Plan, type PlanInput, type Policy, type Request } from "../core";
 import { COMMIT, VERSION } from "../version";
 
 const BUILD = `nvct ${VERSION} ${COMMIT}`;
@@ -22,6 +22,7 @@ const fromJson = (t: string) => {
 
 const isRequest = (v: any): v is Request => typeof v?.gpu === "boolean" && Array.isArray(v.devices) && Array.isArray(v.caps) && typeof v.mode === "string";
 const isPlan = (v: any): v is Plan => Array.isArray(v?.ops) && Array.isArray(v.cgroup?.rules) && v.cgroup.prologue instanceof Uint8Array && Array.isArray(v.warnings);
+const isOps = (v: any): v is Op[] => Array.isArray(v) && v.every((o) => typeof o?.tag === "string" && typeof o.val === "object" && o.val !== null);
 const isEdits = (v: any): v is CdiEdits => Array.isArray(v?.env) && Array.isArray(v.deviceNodes) && Array.isArray(v.mounts) && Array.isArray(v.hooks);
 
 /**
@@ -87,6 +88,16 @@ export class Decisions {
   /** jit-cdi's edits for an input whose driver facts have this fingerprint. */
   jitedits(input: () => PlanInput, hookPath: string, fingerprint: string, parts: unknown): CdiEdits {
     return this.json("jit", `${fingerprint}\n${hookPath}\n${JSON.stringify(parts)}`, isEdits, () => core().jitedits(input(), hookPath));
+  }
+
+  /**
+   * A CDI hook's operations (its arguments checked when the input carries nothing the hook
+   * found). Each of a spec's five hooks is a process of its own: from the cache, none compiles
+   * the core. An input with a `unique` name (a file the hook makes) is decided anew.
+   */
+  hook(input: HookInput): Op[] {
+    if (input.unique) return core().cdihook(input);
+    return this.json("hook", JSON.stringify(input), isOps, () => core().cdihook(input));
   }
 
   /** A container's new ld.so.cache: images repeat, and so do their caches. */

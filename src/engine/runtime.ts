@@ -6,17 +6,12 @@ import { writeAtomic } from "../atomic";
 import { policyOf, type Config } from "../config/config";
 import { core, type CdiEdits, type Request } from "../core";
 import { checkSpec, containerSpec, type Spec } from "../discover/container";
-import { injectionOf } from "./inject";
-import { fileFacts, nodeFacts } from "../discover/driver";
 import { autoIsCsv } from "../discover/tegra";
 import { NvctError } from "../errors";
 import { readRegularText } from "../files";
 import { parseLossless } from "../json";
 import { mark } from "../trace";
-import { resolveDevices } from "./cdi";
-import { factsAndFingerprint, refuseFailedGpus } from "./facts";
 import { Decisions } from "./memo";
-import { applyEdits } from "./oci";
 
 /** The largest config.json read (as the hook's). */
 const MAX_SPEC = 64 << 20;
@@ -51,8 +46,9 @@ function voidVisibleDevices(spec: Spec): void {
   if (spec.process?.env) spec.process.env = spec.process.env.map((e) => (e.startsWith("NVIDIA_VISIBLE_DEVICES=") ? "NVIDIA_VISIBLE_DEVICES=void" : e));
 }
 
-function featureEdits(req: Request, cfg: Config): CdiEdits | null {
+async function featureEdits(req: Request, cfg: Config): Promise<CdiEdits | null> {
   if (req.features.length === 0) return null;
+  const { fileFacts, nodeFacts } = await import("../discover/driver");
   const driver = { root: cfg.cli.root };
   return core().featureedits({ features: req.features, root: driver.root, devRoot: "/", nodes: nodeFacts("/"), files: fileFacts(driver) });
 }
@@ -86,16 +82,21 @@ export async function modifySpec(spec: Spec, bundle: string, cfg: Config, paths:
   log("info", `Using ${req.mode} mode for bundle ${bundle}`);
   if (req.jitDevices.length) log("info", `Generating CDI edits for runtime.nvidia.com/gpu devices ${req.jitDevices.join(",")}`);
   if (req.cdiDevices.length) log("info", `Resolving CDI devices ${req.cdiDevices.join(",")} from ${cfg.runtime.cdi.specDirs.join(", ")}`);
-  const features = featureEdits(req, cfg);
+  const features = await featureEdits(req, cfg);
   if (features && (features.deviceNodes.length || features.mounts.length)) log("info", `Adding devices for ${req.features.join(", ")}`);
+  // Loaded only past legacy mode's return, with the rest of what the other modes need: legacy
+  // mode, the commonest, adds one hook and loads none of it.
+  const applyEdits = async (edits: CdiEdits) => (await import("./oci")).applyEdits(spec, edits);
   if (req.mode === "legacy") {
     const added = addLegacyHook(spec, paths.hook());
-    if (features) applyEdits(spec, features);
+    if (features) await applyEdits(features);
     return { request: req, changed: added || !!features };
   }
   if (req.mode === "cdi" || req.mode === "jit-cdi") {
     if (req.cdiDevices.length === 0 && req.jitDevices.length === 0 && !features) return { request: req, changed: false };
     if (req.jitDevices.length) {
+      const { factsAndFingerprint, refuseFailedGpus } = await import("./facts");
+      const { injectionOf } = await import("./inject");
       const { facts, fingerprint } = factsAndFingerprint({ driver: { root: cfg.cli.root, ldcache: cfg.cli.ldcache }, cacheDir: cfg.nvct.cacheDir, mpsPipeDir: env.CUDA_MPS_PIPE_DIRECTORY });
       const injection = injectionOf(req, env.CUDA_MPS_PIPE_DIRECTORY ?? "");
       const input = () => {
@@ -103,19 +104,22 @@ export async function modifySpec(spec: Spec, bundle: string, cfg: Config, paths:
         refuseFailedGpus(injection.devices, driver);
         return { injection, driver, rootfs: { debian: false, lib32: false }, cgroup: "none" as const, arch: process.arch };
       };
-      applyEdits(spec, decisions.jitedits(input, paths.cdiHook(), fingerprint, [injection, process.arch]));
+      await applyEdits(decisions.jitedits(input, paths.cdiHook(), fingerprint, [injection, process.arch]));
     }
-    if (req.cdiDevices.length) applyEdits(spec, resolveDevices(req.cdiDevices, cfg.runtime.cdi.defaultKind, cfg.runtime.cdi.specDirs, (m) => log("warning", m)));
+    if (req.cdiDevices.length) {
+      const { resolveDevices } = await import("./cdi");
+      await applyEdits(resolveDevices(req.cdiDevices, cfg.runtime.cdi.defaultKind, cfg.runtime.cdi.specDirs, (m) => log("warning", m)));
+    }
   } else if (req.mode === "csv") {
     if (!req.gpu && !features) return { request: req, changed: false };
     if (req.gpu) {
       const { csvEdits } = await import("./csv");
-      applyEdits(spec, csvEdits(req, spec.process?.env ?? [], { root: cfg.cli.root, mountSpecPath: cfg.runtime.csv.mountSpecPath, hookPath: paths.cdiHook(), log }));
+      await applyEdits(csvEdits(req, spec.process?.env ?? [], { root: cfg.cli.root, mountSpecPath: cfg.runtime.csv.mountSpecPath, hookPath: paths.cdiHook(), log }));
     }
   } else {
     throw new NvctError("runtime", `mode \`${req.mode}\` is not supported by nvct yet (nvidia-container-runtime.mode): use auto, legacy, cdi or jit-cdi`);
   }
-  if (features) applyEdits(spec, features);
+  if (features) await applyEdits(features);
   dropLegacyHook(spec);
   voidVisibleDevices(spec);
   return { request: req, changed: true };
@@ -125,5 +129,5 @@ export async function modifySpec(spec: Spec, bundle: string, cfg: Config, paths:
 export async function modifyBundle(bundle: string, cfg: Config, paths: RuntimePaths, env: Record<string, string | undefined>, log: Log): Promise<void> {
   const { file, spec } = loadBundleSpec(bundle);
   const { changed } = await modifySpec(spec, bundle, cfg, paths, env, log);
-  if (changed) writeAtomic(file, JSON.stringify(spec), "spec");
+  if (changed) writeAtomic(file, JSON.stringify(spec), "spec", { sync: false });
 }

@@ -206,7 +206,8 @@ function compiledLibraries(v: string, cuda: number): string {
   for (const [stem, so] of LIBRARIES) {
     if (stem === "libnvidia-ml") continue;
     const soname = `${stem}.so.${so || v}`;
-    run("gcc", ["-shared", "-fPIC", "-O2", cudaDefine, `-Wl,-soname,${soname}`, "-o", join(lib64, `${stem}.so.${v}`), src]);
+    const tls = stem === "libnvidia-tls" ? ["-DFAKE_ABI_TAG"] : [];
+    run("gcc", ["-shared", "-fPIC", "-O2", cudaDefine, ...tls, `-Wl,-soname,${soname}`, "-o", join(lib64, `${stem}.so.${v}`), src]);
   }
   // No 32-bit libc here: link against a stand-in libc.so.6 so that ldconfig files the 32-bit
   // libraries as libc6 entries, as it does for a real driver's.

@@ -14,3 +14,8 @@ int cuDeviceGetAttribute(int *v, int attr, int dev)
 	return 1;
 }
 #endif
+#ifdef FAKE_ABI_TAG
+/* libnvidia-tls's ELF note, as the real one carries it: built for GNU/Linux 2.3.99 (the "new"
+ * TLS ABI). libnvidia-container selects the TLS library by it, and refuses one without it. */
+__asm__(".section .note.ABI-tag,\"a\",@note\n.balign 4\n.long 4\n.long 16\n.long 1\n.asciz \"GNU\"\n.long 0\n.long 2\n.long 3\n.long 99\n.previous\n");
+#endif

@@ -227,6 +227,25 @@ nvmlReturn_t nvmlDeviceGetPciInfo_v3(struct dev *d, nvmlPciInfo_t *p)
 	snprintf(p->busId, sizeof(p->busId), "%08x:%02x:%02x.0", d->domain, d->bus, d->device);
 	return OK;
 }
+/* The first, unversioned call, still exported by real NVML (libnvidia-container 1.x calls it):
+ * the v1 struct, busId[16] then the same ids, then reserved words. */
+typedef struct {
+	char busId[16];
+	unsigned domain, bus, device, pciDeviceId, pciSubSystemId, reserved[4];
+} nvmlPciInfo_v1_t;
+nvmlReturn_t nvmlDeviceGetPciInfo(struct dev *d, nvmlPciInfo_v1_t *p)
+{
+	GUARD_DEV("nvmlDeviceGetPciInfo", d);
+	if (!d || !p) return INVALID;
+	if (d->is_mig) d = d->parent;
+	memset(p, 0, sizeof(*p));
+	p->domain = d->domain;
+	p->bus = d->bus;
+	p->device = d->device;
+	p->pciDeviceId = 0x233010de;
+	snprintf(p->busId, sizeof(p->busId), "%04x:%02x:%02x.0", d->domain, d->bus, d->device);
+	return OK;
+}
 nvmlReturn_t nvmlDeviceGetCudaComputeCapability(struct dev *d, int *maj, int *min)
 {
 	GUARD_DEV("nvmlDeviceGetCudaComputeCapability", d);

@@ -161,6 +161,25 @@ describe("decisions from the cache", () => {
     expect(m.plan(() => input(["0"]), "driver A", ["0"])).toEqual(plan);
   });
 
+  test("a CDI hook's operations are kept per input; one that names a unique file never is", () => {
+    const d = cacheDir();
+    const logged: string[] = [];
+    const m = new Decisions(d, (msg) => logged.push(msg));
+    const hook = (over: object) => ({ name: "create-symlinks", links: ["libcuda.so.1::/usr/lib/x86_64-linux-gnu/libcuda.so"], folders: [], mode: "", paths: [], hostDriverVersion: "", hostCudaVersion: "", compatRoot: "", params: "", compatFiles: [], compatFolders: [], gpuMinors: [], unique: "", ...over });
+    const first = m.hook(hook({}));
+    expect(first.map((o) => o.tag)).toEqual(["symlink"]);
+    expect(m.hook(hook({}))).toEqual(first);
+    expect(logged).toEqual(["hook from cache"]);
+    // Another link is another decision.
+    expect(m.hook(hook({ links: ["libcuda.so.1::/usr/lib/libcuda.so"] }))).not.toEqual(first);
+    const entries = () => readdirSync(d).filter((f) => f.startsWith("hook-")).length;
+    expect(entries()).toBe(2);
+    const compat = hook({ name: "enable-cuda-compat", hostDriverVersion: "535.1", compatFiles: ["libcuda.so.550.1"], unique: "u1" });
+    expect(m.hook(compat)[0]).toMatchObject({ tag: "file", val: { path: "/etc/ld.so.conf.d/00-compat-u1.conf" } });
+    expect(m.hook({ ...compat, unique: "u2" })[0]).toMatchObject({ tag: "file", val: { path: "/etc/ld.so.conf.d/00-compat-u2.conf" } });
+    expect(entries()).toBe(2);
+  });
+
   test("an image's ld.so.cache is keyed by its SHA-256: two caches are two entries", () => {
     const d = cacheDir();
     const m = new Decisions(d);
