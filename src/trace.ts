@@ -19,8 +19,9 @@ export function phases(): string {
     .join(", ");
 }
 
+/** Writes the marks so far (to NVCT_TRACE's file, or through `write`), once: they are then gone. */
 export function dumpTrace(env: Record<string, string | undefined>, write: (s: string) => void): void {
-  if (!env.NVCT_TRACE) return;
+  if (!env.NVCT_TRACE || marks.length === 0) return;
   let prev = 0;
   const lines = marks.map(([n, t]) => {
     const line = `${n.padEnd(24)} ${t.toFixed(2)} ms  +${(t - prev).toFixed(2)}`;
@@ -28,6 +29,7 @@ export function dumpTrace(env: Record<string, string | undefined>, write: (s: st
     return line;
   });
   const text = lines.join("\n") + "\n\n";
+  marks.length = 0;
   if (env.NVCT_TRACE.startsWith("/")) fs().appendFileSync(env.NVCT_TRACE, text);
   else write(text);
 }

@@ -120,7 +120,10 @@ export function parseSimpleToml(text: string): Table | null {
   let table = root;
   // Tables given a header: a second header for one is an error, which Bun words.
   const defined = new Set<Table>();
-  for (let raw of text.split("\n")) {
+  const lines = text.split("\n");
+  // CRLF ends a line; a carriage return with no newline after it (the text's last) is Bun's to refuse.
+  if (lines[lines.length - 1].endsWith("\r")) return null;
+  for (let raw of lines) {
     if (raw.endsWith("\r")) raw = raw.slice(0, -1);
     const line = new Line(raw);
     line.ws();

@@ -24,7 +24,9 @@ export function lookPath(name: string, env: Env): string | null {
   if (name.includes("/")) return executable(name);
   for (const dir of (env.PATH || "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
     const p = Bun.which(name, { PATH: dir || ".", cwd: process.cwd() });
-    if (p) return p;
+    // Bun.which goes by the mode's execute bits; execvp by access(X_OK), which for anyone but
+    // root also asks whose bits they are (a root-only 0700 program is skipped).
+    if (p && (process.getuid?.() === 0 || executable(p))) return p;
   }
   return null;
 }

@@ -44,7 +44,8 @@ function errno(l: Symbols): number {
 }
 
 const cstr = (s: string) => Buffer.from(s + "\0");
-const decoder = new TextDecoder();
+// A name or a link target may begin with a byte-order mark; it is part of the name.
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 // Every buffer whose address is handed to the kernel stays referenced here until the process
 // ends: ptr() keeps only a number, and a collection between ptr() and the call would hand the

@@ -69,6 +69,17 @@ describe("libc through bun:ffi", () => {
       expect(sys.readlink(fd, "moved")).toBe("target/of/link");
     });
 
+    test("a link target and a name that begin with a byte-order mark keep it", () => {
+      symlinkSync("\ufefftarget", join(root, "\ufeffbom"));
+      expect(sys.readlink(fd, "\ufeffbom")).toBe("\ufefftarget");
+      const dir = sys.open(root, O_DIRECTORY);
+      try {
+        expect(sys.readdir(dir, root)).toContain("\ufeffbom");
+      } finally {
+        sys.close(dir);
+      }
+    });
+
     test("statx: a directory's mode, the same file twice alike, null when absent", () => {
       const a = sys.stat(fd, "etc", 0)!;
       expect(isDir(a)).toBe(true);

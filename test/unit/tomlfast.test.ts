@@ -52,6 +52,8 @@ describe("config.toml's fast reader", () => {
     ["a control character in a comment", "# \x01\n"],
     ["a byte-order mark", "\ufeffa = 1\n"],
     ["garbage", "a = \n"],
+    ["a carriage return with no newline after it", "a = 1\r"],
+    ["a lone carriage return", "\r"],
   ])("left to Bun: %s", (_d, text) => {
     expect(parseSimpleToml(text)).toBeNull();
   });
