@@ -235,15 +235,17 @@ typedef struct {
 } nvmlPciInfo_v1_t;
 nvmlReturn_t nvmlDeviceGetPciInfo(struct dev *d, nvmlPciInfo_v1_t *p)
 {
+	nvmlPciInfo_t v3;
+	nvmlReturn_t r;
 	GUARD_DEV("nvmlDeviceGetPciInfo", d);
-	if (!d || !p) return INVALID;
-	if (d->is_mig) d = d->parent;
+	if (!p) return INVALID;
+	if ((r = nvmlDeviceGetPciInfo_v3(d, &v3)) != OK) return r;
 	memset(p, 0, sizeof(*p));
-	p->domain = d->domain;
-	p->bus = d->bus;
-	p->device = d->device;
-	p->pciDeviceId = 0x233010de;
-	snprintf(p->busId, sizeof(p->busId), "%04x:%02x:%02x.0", d->domain, d->bus, d->device);
+	memcpy(p->busId, v3.busIdLegacy, sizeof(p->busId));
+	p->domain = v3.domain;
+	p->bus = v3.bus;
+	p->device = v3.device;
+	p->pciDeviceId = v3.pciDeviceId;
 	return OK;
 }
 nvmlReturn_t nvmlDeviceGetCudaComputeCapability(struct dev *d, int *maj, int *min)
