@@ -51,11 +51,6 @@ export function capabilities(list: string, supported: string): Outcome<Capabilit
   return ok<Capability[]>(out);
 }
 
-/** True when caps holds c. */
-export function has(caps: Capability[], c: Capability): bool {
-  return caps.includes(c);
-}
-
 /** compute or video (video brings compute's libraries, nodes and IPC). */
 export function computeLike(caps: Capability[]): bool {
   return caps.includes(Capability.Compute) || caps.includes(Capability.Video);

@@ -2,7 +2,7 @@
 // and the host. The host applies the operations inside the container's root.
 import { ChmodOp, Code, FileOp, HookInput, LdcacheOp, MaskOp, MountFlag, Op, Outcome, SymlinkOp, TmpfsFile, TmpfsOp, ok } from "../build/out/gen/types";
 import { fail } from "./outcome";
-import { basename, dirname, parseUint } from "./text";
+import { basename, dirname, lines, parseUint } from "./text";
 import { APP_PROFILES } from "./vocabulary";
 
 function compatMajor(name: string): i64 {
@@ -89,19 +89,18 @@ export function cdihook(h: HookInput): Outcome<Op[]> {
       ops.push(Op.file(f));
     }
   } else if (n == "disable-device-node-modification") {
-    const lines = h.params.split("\n");
+    const ls = lines(h.params);
     let change = false;
-    for (let i = 0; i < lines.length; i++) {
-      if (lines[i] == "ModifyDeviceFiles: 1") {
-        lines[i] = "ModifyDeviceFiles: 0";
+    for (let i = 0; i < ls.length; i++) {
+      if (ls[i] == "ModifyDeviceFiles: 1") {
+        ls[i] = "ModifyDeviceFiles: 0";
         change = true;
       }
     }
     if (change) {
       const m = new MaskOp();
       m.path = "/proc/driver/nvidia/params";
-      if (lines.length > 0 && lines[lines.length - 1].length == 0) lines.pop();
-      m.content = lines.join("\n") + "\n";
+      m.content = ls.join("\n") + "\n";
       m.mountFlags = [MountFlag.Ro, MountFlag.Nosuid, MountFlag.Nodev];
       ops.push(Op.mask(m));
     }

@@ -1,35 +1,4 @@
-// Small text helpers shared by the grammars: the core gets no regex engine and no JSON parser.
-
-/** JSON string literal of s (quotes included), escaping what JSON requires. */
-export function q(s: string): string {
-  // Most strings need no escaping: one scan, one concatenation (building char by char is slow).
-  let plain = true;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c == 0x22 || c == 0x5c) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) return '"' + s + '"';
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c == 0x22) out += '\\"';
-    else if (c == 0x5c) out += "\\\\";
-    else if (c == 0x0a) out += "\\n";
-    else if (c == 0x09) out += "\\t";
-    else if (c == 0x0d) out += "\\r";
-    else if (c < 0x20) out += "\\u00" + hex2(c);
-    else out += String.fromCharCode(c);
-  }
-  return out + '"';
-}
-
-export function hex2(c: i32): string {
-  const d = "0123456789abcdef";
-  return d.charAt((c >> 4) & 15) + d.charAt(c & 15);
-}
+// Small text helpers shared by the grammars: the core gets no regex engine.
 
 /** Lower-case hex of v, left-padded with zeros to width. */
 export function hexPad(v: u32, width: i32): string {
@@ -85,16 +54,6 @@ export function lines(s: string): string[] {
   const out = s.split("\n");
   if (out.length > 0 && out[out.length - 1].length == 0) out.pop();
   return out;
-}
-
-export function joinJson(items: string[]): string {
-  return "[" + items.join(",") + "]";
-}
-
-export function quoteAll(items: string[]): string {
-  const out = new Array<string>();
-  for (let i = 0; i < items.length; i++) out.push(q(items[i]));
-  return joinJson(out);
 }
 
 /** The last component of a path. */

@@ -26,7 +26,8 @@ Options:
 export async function main(argv: string[], env: Env, io: Io): Promise<number> {
   let [arg0, ...rest] = argv;
   // Its last component (not node:path's basename: one module less to load on every start).
-  let name = (arg0 || "nvct").slice((arg0 || "nvct").lastIndexOf("/") + 1);
+  const invoked = arg0 || "nvct";
+  let name = invoked.slice(invoked.lastIndexOf("/") + 1);
   if (!(name in TOOLS)) {
     const [sub, ...more] = rest;
     if (sub === "--version" || sub === "-V" || sub === "version") {

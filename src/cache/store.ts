@@ -10,7 +10,10 @@ import { constants } from "node:fs";
 import { readFd } from "../files";
 
 /** The largest entry written or read: an image chooses some inputs (its env, its ld.so.cache). */
-const MAX_ENTRY = 1 << 20;
+export const MAX_ENTRY = 1 << 20;
+/** The kinds of entry the tools write (`<kind>-<hash>`), for doctor to tell an entry from a stray file. */
+export const KINDS = ["index", "facts", "inventory", "request", "plan", "jit", "ldcache", "hook"] as const;
+export type Kind = (typeof KINDS)[number];
 /**
  * The cache's bounds: past either, the oldest entries go when one is written. /run is memory, and
  * a stream of containers with ever new inputs must not fill it.
@@ -31,13 +34,16 @@ function trustedDir(dir: string): boolean {
   }
 }
 
-/** The file name of a key: kind and a 64-bit hash of the key. */
-function fileOf(dir: string, kind: string, key: string): string {
-  return `${dir}/${kind}-${Bun.hash(key).toString(16).padStart(16, "0")}`;
+/** The 64-bit hash of a key that names its entry, in hex. */
+export const keyHash = (key: string) => Bun.hash(key).toString(16).padStart(16, "0");
+
+/** The file name of a key: kind and the hash of the key. */
+function fileOf(dir: string, kind: Kind, key: string): string {
+  return `${dir}/${kind}-${keyHash(key)}`;
 }
 
 /** The entry's bytes after its key line, when it is trustworthy and holds this key; else null. */
-export function readEntry(dir: string, kind: string, key: string): Uint8Array | null {
+export function readEntry(dir: string, kind: Kind, key: string): Uint8Array | null {
   if (!dir || !trustedDir(dir)) return null;
   let fd: number | undefined;
   try {
@@ -56,7 +62,7 @@ export function readEntry(dir: string, kind: string, key: string): Uint8Array | 
 }
 
 /** A JSON entry, or null. */
-export function readJson<T>(dir: string, kind: string, key: string, valid: (v: any) => v is T): T | null {
+export function readJson<T>(dir: string, kind: Kind, key: string, valid: (v: any) => v is T): T | null {
   const b = readEntry(dir, kind, key);
   if (!b) return null;
   try {
@@ -122,7 +128,7 @@ function prune(dir: string): void {
  * renamed over it. Concurrent writers of one key each rename a whole file; a failure leaves no
  * temporary file. A cache that cannot be written is no error: the next container computes again.
  */
-export function writeEntry(dir: string, kind: string, key: string, value: Uint8Array | string, log?: (m: string) => void): void {
+export function writeEntry(dir: string, kind: Kind, key: string, value: Uint8Array | string, log?: (m: string) => void): void {
   if (!dir) return;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });

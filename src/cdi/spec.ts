@@ -46,11 +46,6 @@ export function toFile(s: CdiSpec): CdiFile {
   };
 }
 
-/** Merged edits as a file's containerEdits (for the runtime's log and tests). */
-export function editsToFile(e: CdiEdits): FileEdits {
-  return editsOut(e);
-}
-
 class ShapeError extends Error {}
 
 const str = (v: unknown, where: string): string => {

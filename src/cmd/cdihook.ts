@@ -4,7 +4,7 @@
 import type { ArgsDef } from "citty";
 import type { Env, Io } from "../io";
 import { COMMIT, VERSION } from "../version";
-import { logrusLine, noOperands, runTool, type Command, type Context, type Tool } from "./runner";
+import { logrusReport, noOperands, runTool, type Command, type Context, type Tool } from "./runner";
 
 const SPEC = { "container-spec": { type: "string", description: "The OCI state to read instead of stdin (testing)" } } satisfies ArgsDef;
 
@@ -89,14 +89,6 @@ const GLOBAL = {
   quiet: { type: "boolean", description: "Disable all logging but errors" },
   version: { type: "boolean", alias: "v", description: "Print the version" },
 } satisfies ArgsDef;
-
-/** How the Go tools print: logrus's text form on stderr (its terminal form on a terminal). */
-export function logrusReport(level: "error" | "warning", msg: string, io: Io): void {
-  if (io.stderrIsTty?.()) {
-    const tag = level === "error" ? "\x1b[31mERRO\x1b[0m" : "\x1b[33mWARN\x1b[0m";
-    io.stderr(`${tag}[0000] ${msg}\n`);
-  } else io.stderr(logrusLine(level, msg));
-}
 
 export const CDI_HOOK_TOOL: Tool = {
   name: "nvidia-cdi-hook",

@@ -2,28 +2,6 @@
 // container, for people (text, one line per decision) or for tools (the same as JSON).
 import type { Op } from "../core";
 import type { Explanation } from "../engine/explain";
-import { NvctError } from "../errors";
-
-export interface ExplainArgs {
-  bundle: string;
-  json: boolean;
-}
-
-/** `--bundle DIR` (or `-b`, `--bundle=DIR`) and `--json`; the bundle defaults to the working directory. */
-export function explainArgs(argv: string[], cwd: string): ExplainArgs {
-  const out: ExplainArgs = { bundle: cwd, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const [name, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
-    if (name === "--json" || name === "-json") out.json = true;
-    else if (["--bundle", "-bundle", "-b"].includes(name)) {
-      const v = inline ?? argv[++i];
-      if (!v) throw new NvctError("usage", `explain: ${name} needs a directory`);
-      out.bundle = v;
-    } else throw new NvctError("usage", `explain: unknown argument \`${a}\` (want --bundle DIR and --json)`);
-  }
-  return out;
-}
 
 const flags = (f: string[]) => (f.length ? f.join(",") : "rw");
 

@@ -4,12 +4,11 @@
 // reading its spec.
 import { VOCABULARY } from "../../build/out/gen/vocabulary";
 import { configPath, loadConfig, policyOf, type Config } from "../config/config";
-import { containerSpec, deviceCgroup, envName, parseState, readSpec, rootfsOf, type Spec } from "../discover/container";
+import { containerSpec, envName, parseState, readSpec, requireCgroup, rootfsOf, type Spec } from "../discover/container";
 import { autoIsCsv } from "../discover/tegra";
 import { asNvctError, classified, NvctError } from "../errors";
 import type { Op } from "../core";
 import type { Env, Io } from "../io";
-import type { DeviceCgroup } from "../discover/container";
 import { fileLogger, type Logger } from "../log";
 import { mark, phases } from "../trace";
 import { COMMIT, VERSION } from "../version";
@@ -26,12 +25,6 @@ export function mayRequestDevices(spec: Spec, swarmResource: string, acceptVolum
   return acceptVolumeMounts && (spec.mounts ?? []).some((m) => m.destination?.startsWith(VOCABULARY.volumePrefix));
 }
 
-/** The device cgroup of the container (v1 devices controller, or its v2 cgroup). */
-export function requireCgroup(pid: number): DeviceCgroup {
-  const cg = deviceCgroup(pid);
-  if (!cg) throw new NvctError("cgroup", `no device cgroup found for pid ${pid} (set nvidia-container-cli.no-cgroups = true to write no device rules)`);
-  return cg;
-}
 
 async function prestart(c: Context): Promise<number> {
   const cfg = loadConfig(configPath(c.args.config, c.env), (m) => c.io.stderr(`${TOOL}: warning: ${m}\n`));

@@ -118,3 +118,11 @@ export function logrusLine(level: "debug" | "info" | "warning" | "error", msg: s
   const quoted = /^[A-Za-z0-9\-._/@^+]+$/.test(msg) ? msg : JSON.stringify(msg);
   return `time="${time}" level=${level} msg=${quoted}\n`;
 }
+
+/** How the Go tools print: logrus's text form on stderr (its terminal form on a terminal). */
+export function logrusReport(level: "error" | "warning", msg: string, io: Io): void {
+  if (io.stderrIsTty?.()) {
+    const tag = level === "error" ? "\x1b[31mERRO\x1b[0m" : "\x1b[33mWARN\x1b[0m";
+    io.stderr(`${tag}[0000] ${msg}\n`);
+  } else io.stderr(logrusLine(level, msg));
+}

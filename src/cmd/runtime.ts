@@ -76,10 +76,10 @@ function logger(cfg: Config | null, args: RuntimeArgs): (level: Level, msg: stri
 
 /** A tool of this stack: the configured path, else beside this binary, else on PATH. */
 function toolPath(configured: string, name: string, argv0: string, env: Env, dflt?: string): string {
-  // node:fs and node:path only here, for create: a passthrough never loads them.
+  // node:fs only here, for create: a passthrough never loads it.
   if (configured.includes("/") && fs().existsSync(configured)) return configured;
   if (argv0.includes("/")) {
-    const sibling = (require("node:path") as typeof import("node:path")).join(argv0, "..", name);
+    const sibling = `${argv0.slice(0, argv0.lastIndexOf("/"))}/${name}`;
     if (fs().existsSync(sibling)) return sibling;
   }
   const found = lookPath(configured.includes("/") ? name : configured || name, env) ?? lookPath(name, env);

@@ -152,18 +152,15 @@ export interface DeviceCgroup {
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
-/** Mount points of v1 cgroup hierarchies by controller, and the v2 one. */
-export function cgroupMounts(): { v1: Map<string, string>; v2?: string } {
-  const v1 = new Map<string, string>();
-  let v2: string | undefined;
+/** Where the v1 devices controller is mounted (mountinfo's last such mount); undefined when it is not. */
+export function v1DevicesMount(): string | undefined {
+  let at: string | undefined;
   for (const m of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
     const f = m.split(" ");
     const sep = f.indexOf("-");
-    if (sep < 0) continue;
-    if (f[sep + 1] === "cgroup2") v2 ??= f[4];
-    else if (f[sep + 1] === "cgroup") for (const c of f[sep + 3].split(",")) v1.set(c, f[4]);
+    if (sep >= 0 && f[sep + 1] === "cgroup" && f[sep + 3].split(",").includes("devices")) at = f[4];
   }
-  return { v1, v2 };
+  return at;
 }
 
 /** The cgroup version runc uses on this host: 2 when /sys/fs/cgroup is a cgroup2 mount. */
@@ -173,6 +170,13 @@ export function hostCgroupVersion(): 1 | 2 {
   } catch {
     return 1;
   }
+}
+
+/** The container's device cgroup, or an error saying how to run without one. */
+export function requireCgroup(pid: number): DeviceCgroup {
+  const cg = deviceCgroup(pid);
+  if (!cg) throw new NvctError("cgroup", `no device cgroup found for pid ${pid} (set nvidia-container-cli.no-cgroups = true to write no device rules)`);
+  return cg;
 }
 
 /**
@@ -189,11 +193,12 @@ export function deviceCgroup(pid: number): DeviceCgroup | null {
     throw new NvctError("cgroup", `failed to read \`/proc/${pid}/cgroup\`: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
   }
   const unified = hostCgroupVersion() === 2;
-  const mounts = cgroupMounts();
+  // mountinfo is read only where it decides: a v2 host has no devices controller to find.
+  const devices = unified ? undefined : v1DevicesMount();
   for (const line of text.split("\n")) {
     const [id, controllers, path] = line.split(":");
     if (unified && id === "0" && controllers === "" && path !== undefined) return { version: 2, dir: join("/sys/fs/cgroup", path) };
-    if (!unified && controllers?.split(",").includes("devices") && mounts.v1.has("devices")) return { version: 1, dir: join(mounts.v1.get("devices")!, path) };
+    if (!unified && controllers?.split(",").includes("devices") && devices !== undefined) return { version: 1, dir: join(devices, path) };
   }
   return null;
 }

@@ -5,6 +5,7 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Stat
 import { posix } from "node:path";
 import type { CsvEntry, CsvFile, CsvFound, CsvLink, CsvMatch, CsvPathKind } from "../core";
 import { resolveIn, under } from "./paths";
+import { major, minor } from "./driver";
 
 export const DEFAULT_MOUNT_SPEC_PATH = "/etc/nvidia-container-runtime/host-files-for-container.d";
 export const DEFAULT_FILES = ["devices.csv", "drivers.csv", "l4t.csv"].map((f) => `${DEFAULT_MOUNT_SPEC_PATH}/${f}`);
@@ -234,8 +235,8 @@ export function locateEntries(entries: CsvEntry[], o: LocateOptions): CsvFound[]
         kind: kindOf(st),
         resolved,
         resolvedKind: resolved ? kindOf(rst) : "missing",
-        major: chardev ? Math.floor(st!.rdev / 256) & 0xfff : 0,
-        minor: chardev ? (st!.rdev & 0xff) | ((st!.rdev >> 12) & 0xfff00) : 0,
+        major: chardev ? major(st!.rdev) : 0,
+        minor: chardev ? minor(st!.rdev) : 0,
         mode: chardev ? st!.mode & 0o7777 : 0,
         gid: chardev ? st!.gid : 0,
         chain: entry.kind === "sym" ? linkChain(root, path) : [],

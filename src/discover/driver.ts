@@ -102,8 +102,9 @@ export function fileFacts(r: DriverRoot): PathFact[] {
   return out;
 }
 
-const major = (rdev: number) => Math.floor(rdev / 256) & 0xfff;
-const minor = (rdev: number) => (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+/** A device number's major and minor, as the kernel splits st_rdev (glibc's major()/minor()). */
+export const major = (rdev: number) => Math.floor(rdev / 256) & 0xfff;
+export const minor = (rdev: number) => (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
 
 /** A character device's rdev; null when absent or not one. */
 export function statNode(path: string): NodeFact | null {

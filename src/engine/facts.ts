@@ -16,7 +16,7 @@ import { under } from "../discover/paths";
 import { NvctError } from "../errors";
 import type { NvmlInventory } from "../sys/nvml";
 import { mark } from "../trace";
-import { VERSION, COMMIT } from "../version";
+import { BUILD } from "../version";
 
 export interface FactOptions {
   driver: DriverRoot;
@@ -28,9 +28,6 @@ export interface FactOptions {
   mpsPipeDir?: string;
   log?: (msg: string, data?: unknown) => void;
 }
-
-/** Entries of another build are never read (the core's decisions may differ). */
-const BUILD = `nvct ${VERSION} ${COMMIT}`;
 
 /** The driver's libraries in the driver root's ld.so.cache (a bad cache named). */
 export function driverEntries(driver: DriverRoot): LdEntry[] {

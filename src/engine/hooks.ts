@@ -1,10 +1,9 @@
 // nvidia-cdi-hook's hooks: what each found in the container and the host, the core's decision,
 // applied inside the container's root (createContainer hooks run in its mount namespace already,
 // before pivot_root). Nothing from the image is run; ldconfig neither.
-import { readFileSync } from "node:fs";
 import type { HookInput } from "../core";
 import { listIn, parseState, readIn, readSpec, rootfsOf } from "../discover/container";
-import { statNode } from "../discover/driver";
+import { procParams, statNode } from "../discover/driver";
 import { apply } from "../inject/apply";
 import type { Libc } from "../sys/libc";
 import { Decisions } from "./memo";
@@ -23,9 +22,7 @@ export function runCdiHook(args: HookArgs, stdin: () => string, sys: Libc, log: 
   const rootfs = rootfsOf(state.bundle, readSpec(state.bundle));
   const input: HookInput = { ...args, params: "", compatFiles: [], compatFolders: [], gpuMinors: [], unique: "" };
   if (args.name === "disable-device-node-modification") {
-    try {
-      input.params = readFileSync("/proc/driver/nvidia/params", "utf8");
-    } catch {}
+    input.params = procParams();
   } else if (args.name === "enable-cuda-compat") {
     if (!args.hostDriverVersion && !args.hostCudaVersion) return;
     input.compatFiles = listIn(rootfs, args.compatRoot || "/usr/local/cuda/compat", "file");

@@ -7,15 +7,15 @@ import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createConnection } from "node:net";
 import { executable, lookPath } from "../discover/path";
 import { specDriverVersions, specHostPaths, specProblems } from "../cdi/validate";
-import { readJson } from "../cache/store";
+import { KINDS, keyHash, MAX_ENTRY, readJson } from "../cache/store";
 import { configPath, defaults, loadConfig, type Config } from "../config/config";
 import { inspectContainerd, inspectCrio, inspectDocker, inspectPodman, type EngineConfig } from "../engines/inspect";
 import type { Env } from "../io";
 import { Nvml, type NvmlProbe } from "../sys/nvml";
-import { COMMIT, VERSION } from "../version";
+import { BUILD } from "../version";
 import { readSpecFiles } from "../discover/cdi";
-import { cgroupMounts, hostCgroupVersion } from "../discover/container";
-import { PROC, procDevices, procfsFiles } from "../discover/driver";
+import { hostCgroupVersion, v1DevicesMount } from "../discover/container";
+import { major, minor, PROC, procDevices, procfsFiles } from "../discover/driver";
 import { driverFingerprint, type FingerprintInput } from "../discover/fingerprint";
 import { isInventory, inventoryKey, nvmlPath } from "../discover/inventory";
 import { resolveIn, under } from "../discover/paths";
@@ -139,10 +139,7 @@ export interface HostFacts {
 
 export const LIBRARIES = ["libcuda.so.1", "libnvidia-ml.so.1"];
 export const CONTROL_NODES = ["nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-modeset"];
-const BUILD = `nvct ${VERSION} ${COMMIT}`;
 
-const major = (rdev: number) => Math.floor(rdev / 256) & 0xfff;
-const minor = (rdev: number) => (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
 const code = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 
 function nodeStat(path: string): NodeStat {
@@ -308,13 +305,12 @@ function cgroupFacts(): HostFacts["cgroup"] {
   const version = hostCgroupVersion();
   let devices: string | null = null;
   try {
-    devices = cgroupMounts().v1.get("devices") ?? null;
+    devices = v1DevicesMount() ?? null;
   } catch {}
   return { version, devices };
 }
 
-const ENTRY = /^(index|facts|inventory|request|plan|jit|ldcache)-([0-9a-f]{16})$/;
-const MAX_ENTRY = 1 << 20;
+const ENTRY = new RegExp(`^(${KINDS.join("|")})-([0-9a-f]{16})$`);
 
 /** One cache entry checked as the cache reads it: its kind, its key (first line: the build), its value. */
 function checkEntry(dir: string, name: string, uid: number): { why?: string; build?: string; kind?: string; value?: unknown } {
@@ -339,7 +335,7 @@ function checkEntry(dir: string, name: string, uid: number): { why?: string; bui
   // JSON values are one line: the key is everything before the last newline.
   const last = buf.lastIndexOf(10);
   const key = buf.subarray(0, last).toString();
-  if (Bun.hash(key).toString(16).padStart(16, "0") !== m[2]) return { why: "its key does not match its name" };
+  if (keyHash(key) !== m[2]) return { why: "its key does not match its name" };
   try {
     return { build, kind: m[1], value: JSON.parse(buf.subarray(last + 1).toString()) };
   } catch {

@@ -1,11 +1,10 @@
 // The core's decisions, memoized in the decision cache (src/cache/store.ts) under a key holding
 // everything each depends on: the build, and the decision's whole input (the driver by its
 // fingerprint). A container like an earlier one is then decided without compiling the core.
-import { readEntry, readJson, writeEntry } from "../cache/store";
+import { readEntry, readJson, writeEntry, type Kind } from "../cache/store";
 import { core, preloadCore, type CdiEdits, type ContainerSpec, type HookInput, type LdEntry, type LibCandidate, type Op, type Plan, type PlanInput, type Policy, type Request } from "../core";
-import { COMMIT, VERSION } from "../version";
+import { BUILD } from "../version";
 
-const BUILD = `nvct ${VERSION} ${COMMIT}`;
 
 /** JSON with byte arrays (the eBPF prologue) kept as base64. */
 const toJson = (v: unknown) => JSON.stringify(v, (_k, x) => (x instanceof Uint8Array ? { $bytes: Buffer.from(x).toString("base64") } : x));
@@ -52,7 +51,7 @@ export class Decisions {
     private log?: (msg: string, data?: unknown) => void,
   ) {}
 
-  private json<T>(kind: string, key: string, valid: (v: any) => v is T, compute: () => T): T {
+  private json<T>(kind: Kind, key: string, valid: (v: any) => v is T, compute: () => T): T {
     const k = `${BUILD}\n${key}`;
     const hit = this.dir ? readEntry(this.dir, kind, k) : null;
     if (hit) {

@@ -5,6 +5,7 @@ import { statSync } from "node:fs";
 import type { CdiEdits } from "../core";
 import type { Spec } from "../discover/container";
 import { NvctError } from "../errors";
+import { major, minor } from "../discover/driver";
 
 type Oci = Spec & { process?: { env?: string[]; user?: { uid?: number; gid?: number; additionalGids?: number[] } }; linux?: { devices?: any[]; resources?: { devices?: any[] } } };
 
@@ -17,8 +18,8 @@ function hostNode(path: string): { major: number; minor: number; type: string; f
   }
   if (!st.isCharacterDevice() && !st.isBlockDevice()) throw new NvctError("config", `CDI device node \`${path}\` is not a device`);
   return {
-    major: Math.floor(st.rdev / 256) & 0xfff,
-    minor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00),
+    major: major(st.rdev),
+    minor: minor(st.rdev),
     type: st.isBlockDevice() ? "b" : "c",
     fileMode: st.mode & 0o777,
   };

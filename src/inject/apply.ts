@@ -5,7 +5,7 @@
 import type { BindOp, CgroupPlan, ChmodOp, DeviceOp, FileOp, LdcacheOp, LdEntry, LibCandidate, MaskOp, MountFlag, Op, SymlinkOp, TmpfsOp } from "../core";
 import { NvctError } from "../errors";
 import { VOCABULARY } from "../../build/out/gen/vocabulary";
-import { about, CLONE_FS, CLONE_NEWNS, isLink, MNT_DETACH, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_WRONLY, type Libc } from "../sys/libc";
+import { about, AT_REMOVEDIR, CLONE_FS, CLONE_NEWNS, isDir, isLink, MNT_DETACH, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_WRONLY, type Libc } from "../sys/libc";
 import { allowDevicesV1, allowDevicesV2, type DeviceCgroup } from "./cgroup";
 import { parts, RootFs, Undo } from "./rootfs";
 
@@ -113,7 +113,7 @@ class Steps {
       // Replaced: moved aside until the whole plan is done, put back if it is not.
       about(path, () => this.sys.renameat(dir, op.name, dir, aside));
       this.undo.push(() => about(path, () => this.sys.renameat(dir, aside, dir, op.name)));
-      this.undo.onSuccess(() => this.sys.unlinkat(dir, aside, st.mode !== undefined && (st.mode & 0o170000) === 0o040000 ? 0x200 : 0));
+      this.undo.onSuccess(() => this.sys.unlinkat(dir, aside, isDir(st) ? AT_REMOVEDIR : 0));
     }
     const old = st && isLink(st) ? about(path, () => this.sys.readlink(dir, op.name)) : null;
     if (old === op.target) return;

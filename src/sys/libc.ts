@@ -78,7 +78,6 @@ export const O_WRONLY = 1;
 export const O_CREAT = 0o100;
 export const O_EXCL = 0o200;
 export const AT_REMOVEDIR = 0x200;
-export const RESOLVE_NO_XDEV = 0x01;
 export const RESOLVE_NO_MAGICLINKS = 0x02;
 export const RESOLVE_NO_SYMLINKS = 0x04;
 export const RESOLVE_IN_ROOT = 0x10;
@@ -107,9 +106,6 @@ export const S_IFMT = 0o170000;
 export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
 export const S_IFLNK = 0o120000;
-export const S_IFCHR = 0o020000;
-export const S_IFIFO = 0o010000;
-export const S_IFSOCK = 0o140000;
 const STATX_BASIC_STATS = 0x7ff;
 const STATX_MNT_ID = 0x1000;
 

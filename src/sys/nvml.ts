@@ -149,16 +149,27 @@ export class Nvml {
    * out and listed in `failed` (the driver-wide calls failing fail the whole reading): a container
    * that does not ask for that GPU still gets the ones it asks for.
    */
-  inventory(): NvmlInventory {
-    const driver = this.str("nvmlSystemGetDriverVersion", 81);
+  /** The CUDA version the driver supports, `major.minor`. */
+  private cudaVersion(): string {
     const cv = new Int32Array(1);
     this.check("nvmlSystemGetCudaDriverVersion", this.lib.nvmlSystemGetCudaDriverVersion(ptr(cv)));
-    const cuda = `${Math.trunc(cv[0] / 1000)}.${Math.trunc((cv[0] % 1000) / 10)}`;
+    return `${Math.trunc(cv[0] / 1000)}.${Math.trunc((cv[0] % 1000) / 10)}`;
+  }
+
+  /** How many GPUs NVML sees. */
+  private count(): number {
     const count = new Uint32Array(1);
     this.check("nvmlDeviceGetCount_v2", this.lib.nvmlDeviceGetCount_v2(ptr(count)));
+    return count[0];
+  }
+
+  inventory(): NvmlInventory {
+    const driver = this.str("nvmlSystemGetDriverVersion", 81);
+    const cuda = this.cudaVersion();
+    const count = this.count();
     const gpus: NvmlGpu[] = [];
     const failed: NvmlFailure[] = [];
-    for (let index = 0; index < count[0]; index++) {
+    for (let index = 0; index < count; index++) {
       try {
         gpus.push(this.gpu(index));
       } catch (e) {
@@ -171,18 +182,14 @@ export class Nvml {
 
   /**
    * What NVML answers, call by call, for a diagnosis: the versions and the count, then each GPU
-   * or the error its first failing call gave (an inventory() stops at the first failure).
+   * or the error its first failing call gave.
    */
   probe(): NvmlProbe {
     const out: NvmlProbe = { gpus: [] };
     try {
       out.driver = this.str("nvmlSystemGetDriverVersion", 81);
-      const cv = new Int32Array(1);
-      this.check("nvmlSystemGetCudaDriverVersion", this.lib.nvmlSystemGetCudaDriverVersion(ptr(cv)));
-      out.cuda = `${Math.trunc(cv[0] / 1000)}.${Math.trunc((cv[0] % 1000) / 10)}`;
-      const count = new Uint32Array(1);
-      this.check("nvmlDeviceGetCount_v2", this.lib.nvmlDeviceGetCount_v2(ptr(count)));
-      out.count = count[0];
+      out.cuda = this.cudaVersion();
+      out.count = this.count();
     } catch (e) {
       out.error = (e as Error).message;
       return out;
@@ -240,13 +247,11 @@ export class Nvml {
 
   /** The CUDA version and the GPUs' names only (what an integrated GPU answers). */
   names(): { cuda: string; names: string[] } {
-    const cv = new Int32Array(1);
-    this.check("nvmlSystemGetCudaDriverVersion", this.lib.nvmlSystemGetCudaDriverVersion(ptr(cv)));
-    const count = new Uint32Array(1);
-    this.check("nvmlDeviceGetCount_v2", this.lib.nvmlDeviceGetCount_v2(ptr(count)));
+    const cuda = this.cudaVersion();
+    const count = this.count();
     const names: string[] = [];
-    for (let i = 0; i < count[0]; i++) names.push(this.str("nvmlDeviceGetName", 96, this.handle("nvmlDeviceGetHandleByIndex_v2", i)));
-    return { cuda: `${Math.trunc(cv[0] / 1000)}.${Math.trunc((cv[0] % 1000) / 10)}`, names };
+    for (let i = 0; i < count; i++) names.push(this.str("nvmlDeviceGetName", 96, this.handle("nvmlDeviceGetHandleByIndex_v2", i)));
+    return { cuda, names };
   }
 
   shutdown(): void {

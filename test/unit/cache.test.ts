@@ -66,12 +66,12 @@ describe("the decision cache", () => {
 
   test("an entry with the right key but garbage after it is a miss for JSON readers", () => {
     const d = cacheDir();
-    writeEntry(d, "x", "k", '{"n": 1}');
-    expect(readJson(d, "x", "k", isNum)).toEqual({ n: 1 });
-    writeFileSync(entryFile(d, "x"), "k\n{\"n\": 1", { mode: 0o600 });
-    expect(readJson(d, "x", "k", isNum)).toBeNull();
-    writeFileSync(entryFile(d, "x"), 'k\n{"m": 1}', { mode: 0o600 });
-    expect(readJson(d, "x", "k", isNum)).toBeNull();
+    writeEntry(d, "index", "k", '{"n": 1}');
+    expect(readJson(d, "index", "k", isNum)).toEqual({ n: 1 });
+    writeFileSync(entryFile(d, "index"), "k\n{\"n\": 1", { mode: 0o600 });
+    expect(readJson(d, "index", "k", isNum)).toBeNull();
+    writeFileSync(entryFile(d, "index"), 'k\n{"m": 1}', { mode: 0o600 });
+    expect(readJson(d, "index", "k", isNum)).toBeNull();
   });
 
   const badDirs: { description: string; make: (d: string) => void; rootOnly?: boolean }[] = [

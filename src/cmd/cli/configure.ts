@@ -2,10 +2,10 @@
 // `ctr run --gpus`, the reference's Go hook).
 import { existsSync, statSync } from "node:fs";
 import type { Capability } from "../../core";
+import { requireCgroup } from "../../discover/container";
 import { inject } from "../../engine/inject";
 import { NvctError } from "../../errors";
 import { sys } from "../../sys/libc";
-import { requireCgroup } from "../hook";
 import type { Command } from "../runner";
 import { globals } from "./index";
 

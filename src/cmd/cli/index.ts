@@ -12,7 +12,6 @@ const TOOL = "nvidia-container-cli";
 
 export interface Globals {
   driver: DriverRoot;
-  debug?: string;
   log: ReturnType<typeof fileLogger>;
 }
 
@@ -32,7 +31,7 @@ export function globals(c: Context): Globals {
   if (a.ldcache === "") throw new NvctError("usage", "invalid ldcache ``: empty path");
   if (a.debug === "") throw new NvctError("usage", "invalid debug file ``: empty path");
   const log = fileLogger(TOOL, a.debug);
-  return { driver: { root: rootDir, ldcache: a.ldcache }, debug: a.debug, log };
+  return { driver: { root: rootDir, ldcache: a.ldcache }, log };
 }
 
 export const CLI_TOOL: Tool = {

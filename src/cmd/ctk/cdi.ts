@@ -115,7 +115,7 @@ const LIST: Command = {
     const dirs = (c.args["spec-dir"] as string[]).length ? (c.args["spec-dir"] as string[]) : ["/etc/cdi", "/var/run/cdi"];
     const { loadSpecs } = await import("../../discover/cdi");
     const names = new Set<string>();
-    const { logrusReport } = await import("../cdihook");
+    const { logrusReport } = await import("../runner");
     for (const { spec } of loadSpecs(dirs, (m) => logrusReport("warning", m, c.io))) for (const d of spec.devices) names.add(`${spec.kind}=${d.name}`);
     c.io.stdout([...names].map((n) => n + "\n").join(""));
   },

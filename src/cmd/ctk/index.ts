@@ -2,7 +2,7 @@
 // stderr, exit 1 on an error, 3 for an unknown command). Each group lives in its own file.
 import type { Env, Io } from "../../io";
 import { COMMIT, VERSION } from "../../version";
-import { logrusReport } from "../cdihook";
+import { logrusReport } from "../runner";
 import { runTool, type Tool } from "../runner";
 
 export const CTK_TOOL: Tool = {

@@ -5,7 +5,7 @@ import { writeAtomic } from "../../atomic";
 import { ENGINES } from "../../engines";
 import { readRegularText } from "../../files";
 import { NvctError } from "../../errors";
-import { logrusReport } from "../cdihook";
+import { logrusReport } from "../runner";
 import { logrusLine, noOperands, type Command } from "../runner";
 
 const CONFIGURE: Command = {
