@@ -1,9 +1,9 @@
 // nvidia-container-cli info and list on fake drivers, against golden files (test/golden/), with
 // and without a driver root; and every flag's bad values.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanCompiledLibraries, FOUR_H100, MIG_ON_ONE, migMinor, THREE_MIXED, type Scenario } from "./fake/driver";
+import { expectGolden } from "./golden-file";
 import { BIN, fakeDriver, inFakeHost } from "./setup";
 
 const CLI = join(BIN, "nvidia-container-cli");
@@ -19,16 +19,8 @@ afterAll(() => {
   cleanCompiledLibraries();
 });
 
-/** Compares with test/golden/<name>; a missing file fails. UPDATE_GOLDEN=1 rewrites it (then review the diff). */
-function golden(name: string, got: string) {
-  const file = join(GOLDEN, name);
-  if (process.env.UPDATE_GOLDEN === "1") {
-    mkdirSync(GOLDEN, { recursive: true });
-    writeFileSync(file, got);
-  }
-  if (!existsSync(file)) throw new Error(`golden file ${name} is missing (UPDATE_GOLDEN=1 writes it)`);
-  expect(got).toBe(readFileSync(file, "utf8"));
-}
+/** Compares with test/golden/<name> (test/golden-file.ts). */
+const golden = (name: string, got: string) => expectGolden(join(GOLDEN, name), got, name);
 
 const COMMANDS: [string, string[]][] = [
   ["info", ["info"]],

@@ -68,7 +68,9 @@ describe("the decision cache as input", () => {
     expect({ nodes: r.nodes, gpus: r.gpus, dl: r.dl }, why).toEqual(GPU1);
     expect(Number(readCase(dir, "fail.ms")), why).toBeLessThan(10_000);
     // Nothing written through a link: the host files the links led to are as they were.
-    expect(spawnSync("sha256sum", ["-c", "--quiet", "victims.sum"], { cwd: dir, encoding: "utf8" }).stdout, why).toBe("");
+    const sums = spawnSync("sha256sum", ["-c", "--quiet", "victims.sum"], { cwd: dir, encoding: "utf8" });
+    expect(sums.status, why + sums.stderr).toBe(0);
+    expect(sums.stdout, why).toBe("");
     expect(readFileSync(join(dir, "victim"), "utf8")).toBe("host file\n");
     // The host as before; nothing left running, nothing temporary; the cache valid (or not there).
     expect(readCase(dir, "host.after"), why).toBe(readCase(dir, "host.before"));

@@ -189,7 +189,12 @@ async function node(mode: Mode): Promise<NodeRun> {
   run.logs = logs();
   if (failure) throw new Error(`${(failure as Error).message}\n${run.logs}`);
   if (proc.exitCode !== 0) throw new Error(`cri.sh failed (${proc.exitCode}): ${await new Response(proc.stderr).text()}\n${run.logs}`);
-  const field = (name: string) => (new RegExp(`^${name}:(.*)$`, "m").exec(out)?.[1] ?? "").split(" ").filter(Boolean);
+  // A line cri.sh did not print is an error, never an empty list (which the tests read as "nothing left").
+  const field = (name: string) => {
+    const m = new RegExp(`^${name}:(.*)$`, "m").exec(out);
+    if (!m) throw new Error(`cri.sh printed no \`${name}:\` line:\n${out}\n${run.logs}`);
+    return m[1].split(" ").filter(Boolean);
+  };
   run.left = { tasks: field("left-tasks"), containers: field("left-containers"), mounts: field("left-mounts"), procs: field("left-procs") };
   run.seconds!.total = (performance.now() - t0) / 1000;
   const s = run.seconds!;

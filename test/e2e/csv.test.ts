@@ -232,6 +232,9 @@ describe("nvidia-container-runtime, csv mode", () => {
     writeFileSync(join(dir, "skip.toml"), "[nvidia-container-runtime-hook]\nskip-mode-detection = true\n");
     const skip = inFakeHost(S.driver("tegra"), [hook, "prestart"], { input: JSON.stringify({ pid: 1, bundle: dir }), env: { NVIDIA_CTK_CONFIG_FILE_PATH: join(dir, "skip.toml") } });
     expect(skip.stderr).not.toContain("invoking the NVIDIA Container Runtime Hook directly");
+    // It got to the injection: the one error is the driver it cannot find.
+    expect(skip.stderr).toContain("initialization error: load library failed: libnvidia-ml.so.1");
+    expect(skip.status).not.toBe(0);
   });
 });
 

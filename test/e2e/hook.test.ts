@@ -305,10 +305,15 @@ describe("hook: the inventory cache", () => {
 describe("hook: the host afterwards, seen from the fake host", () => {
   const WATCH = ["/usr/lib/x86_64-linux-gnu", "/usr/bin", "/dev"];
   test("a GPU container and a failed one leave the mount table, /dev, the ld cache and the driver's files as they were", () => {
-    for (const env of [["NVIDIA_VISIBLE_DEVICES=all"], ["NVIDIA_VISIBLE_DEVICES=9"]]) {
-      const r = container({ env, watch: WATCH });
-      expect(r.host!.after).toBe(r.host!.before);
-    }
+    // Each start must get as far as the hook: a container that never ran it would leave the host as it was too.
+    const ok = container({ env: ["NVIDIA_VISIBLE_DEVICES=all"], watch: WATCH });
+    expect(ok.status).toBe(0);
+    expect(ok.report.nodes).toContain("nvidia0");
+    expect(ok.host!.after).toBe(ok.host!.before);
+    const failed = container({ env: ["NVIDIA_VISIBLE_DEVICES=9"], watch: WATCH });
+    expect(failed.status).not.toBe(0);
+    expect(failed.stderr).toContain("unknown device `9`");
+    expect(failed.host!.after).toBe(failed.host!.before);
   });
 
   test("the check sees what it must: a prestart hook that leaks a mount onto a host file is caught", () => {

@@ -3,11 +3,12 @@
 // nothing else, a second configure changes nothing, daemon.json keeps its key order. The whole
 // results are golden files (test/golden/configure/; a missing one fails, UPDATE_GOLDEN=1 rewrites).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { recordingIo } from "../../src/io";
 import { main } from "../../src/main";
+import { expectGolden } from "../golden-file";
 import { BIN } from "../paths";
 
 const OP = join(import.meta.dir, "../fixtures/operator");
@@ -18,17 +19,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Compares with test/golden/configure/<name> ($DIR for the test's directory); a missing file fails. UPDATE_GOLDEN=1 rewrites it. */
-function golden(name: string, got: string) {
-  const file = join(GOLDEN, name);
-  const text = got.replaceAll(dir, "$DIR");
-  if (process.env.UPDATE_GOLDEN === "1") {
-    mkdirSync(GOLDEN, { recursive: true });
-    writeFileSync(file, text);
-  }
-  if (!existsSync(file)) throw new Error(`golden file configure/${name} is missing (UPDATE_GOLDEN=1 writes it)`);
-  expect(text).toBe(readFileSync(file, "utf8"));
-}
+/** Compares with test/golden/configure/<name> ($DIR for the test's directory; test/golden-file.ts). */
+const golden = (name: string, got: string) => expectGolden(join(GOLDEN, name), got.replaceAll(dir, "$DIR"), `configure/${name}`);
 
 /** A line diff (longest common subsequence): the lines only in a, and those only in b, in order. */
 function lineDiff(a: string, b: string): { removed: string[]; added: string[] } {
