@@ -36,6 +36,20 @@ export class HookChoice {
   }
 }
 
+/** The update-ldcache hook for these container folders (`--ldconfig-path` when one is given). */
+export function ldcacheHook(path: string, ldconfigPath: string, folders: string[]): CdiHook {
+  const args: string[] = ["update-ldcache"];
+  if (ldconfigPath.length > 0) {
+    args.push("--ldconfig-path");
+    args.push(ldconfigPath);
+  }
+  for (let i = 0; i < folders.length; i++) {
+    args.push("--folder");
+    args.push(folders[i]);
+  }
+  return hook(path, args);
+}
+
 export function hook(path: string, args: string[]): CdiHook {
   const h = new CdiHook();
   h.hookName = "createContainer";
@@ -90,18 +104,7 @@ export function editsOf(ops: Op[], hookPath: string, ldconfigPath: string, drive
   }
   if (links.length > 0 && hooks.on("create-symlinks")) e.hooks.push(hook(hookPath, ["create-symlinks"].concat(links)));
   if (driverVersion.length > 0 && driverVersion.indexOf("*") < 0 && hooks.on("enable-cuda-compat")) e.hooks.push(hook(hookPath, ["enable-cuda-compat", "--host-driver-version=" + driverVersion]));
-  if (folders.length > 0 && hooks.on("update-ldcache")) {
-    const args: string[] = ["update-ldcache"];
-    if (ldconfigPath.length > 0) {
-      args.push("--ldconfig-path");
-      args.push(ldconfigPath);
-    }
-    for (let i = 0; i < folders.length; i++) {
-      args.push("--folder");
-      args.push(folders[i]);
-    }
-    e.hooks.push(hook(hookPath, args));
-  }
+  if (folders.length > 0 && hooks.on("update-ldcache")) e.hooks.push(ldcacheHook(hookPath, ldconfigPath, folders));
   if (procfs && hooks.on("disable-device-node-modification")) e.hooks.push(hook(hookPath, ["disable-device-node-modification"]));
   if (profile && hooks.on("update-application-profile")) e.hooks.push(hook(hookPath, ["update-application-profile"]));
   return e;
@@ -269,7 +272,7 @@ export function cdispec(input: CdiInput): Outcome<CdiSpec> {
   presentControlNodes(d, b);
   const layout = new Layout(hostLibDir(d, 64, "/usr/lib/x86_64-linux-gnu"), hostLibDir(d, 32, "/usr/lib/i386-linux-gnu"));
   const every: Capability[] = [Capability.Compat32, Capability.Compute, Capability.Display, Capability.Graphics, Capability.Ngx, Capability.Utility, Capability.Video];
-  libraries(d, b, every, layout, false);
+  libraries(d, b, every, layout);
   // The graphics files in every spec, as the newest toolkit writes them.
   graphicsFiles(d, b, layout.lib64);
   binaries(d, b, every);
@@ -341,7 +344,7 @@ function managementSpec(input: CdiInput): Outcome<CdiSpec> {
   const b = new Builder();
   const layout = new Layout(hostLibDir(d, 64, "/usr/lib/x86_64-linux-gnu"), hostLibDir(d, 32, "/usr/lib/i386-linux-gnu"));
   const every: Capability[] = [Capability.Compat32, Capability.Compute, Capability.Ngx, Capability.Utility, Capability.Video, Capability.Graphics];
-  libraries(d, b, every, layout, false);
+  libraries(d, b, every, layout);
   binaries(d, b, every);
   firmware(d, b);
   ipcs(d, b, every, new Injection());

@@ -6,10 +6,10 @@ import {
   Box, CdiDevice, CdiDeviceNode, CdiEdits, CdiMount, CdiSpec, Code, CsvEntry, CsvFound, CsvHost, CsvKind, CsvLink, CsvLoad, CsvMatch,
   CsvPathKind, CsvRequest, CsvSpecInput, CsvSpecs, Failure, NameStrategy, Outcome, ok,
 } from "../build/out/gen/types";
-import { hook, HookChoice, minimumVersion, mountOptions } from "./cdi";
+import { hook, HookChoice, ldcacheHook, minimumVersion, mountOptions } from "./cdi";
 import { failed, failure } from "./outcome";
 import { parse, Term, versionHolds } from "./requirement";
-import { basename, dirname, under } from "./text";
+import { basename, dirname, stem, under } from "./text";
 import { fileFlags } from "./vocabulary";
 
 /** The files the runtime reads of a mount-spec directory unless NVIDIA_REQUIRE_JETPACK=csv-mounts=all. */
@@ -262,11 +262,6 @@ class Built {
 }
 
 /** The stem of a library name: `libcuda` of `libcuda.so.1.1`. */
-function stem(name: string): string {
-  const i = name.indexOf(".so");
-  return i < 0 ? name : name.substring(0, i);
-}
-
 /** Does the link beside a library lead to it (through other links of its directory)? */
 function leadsTo(l: CsvLink, file: string, beside: CsvLink[]): bool {
   const name = basename(file);
@@ -371,18 +366,7 @@ function commonEdits(host: CsvHost, b: Built, hookPath: string, ldconfigPath: st
     if (host.orin) args.push("--cuda-compat-container-root=" + (host.compatRoot.length > 0 ? host.compatRoot : ORIN_COMPAT_ROOT));
     e.hooks.push(hook(hookPath, args));
   }
-  if (b.folders.length > 0 && hooks.on("update-ldcache")) {
-    const args: string[] = ["update-ldcache"];
-    if (ldconfigPath.length > 0) {
-      args.push("--ldconfig-path");
-      args.push(ldconfigPath);
-    }
-    for (let i = 0; i < b.folders.length; i++) {
-      args.push("--folder");
-      args.push(b.folders[i]);
-    }
-    e.hooks.push(hook(hookPath, args));
-  }
+  if (b.folders.length > 0 && hooks.on("update-ldcache")) e.hooks.push(ldcacheHook(hookPath, ldconfigPath, b.folders));
   // The devices are in the spec now: nothing reading the env must inject them again.
   e.env = ["NVIDIA_VISIBLE_DEVICES=void"];
   return e;

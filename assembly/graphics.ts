@@ -4,7 +4,7 @@
 // EGL platform and Vulkan producer libraries with gbm's and the Xorg server's links.
 import { BindKind, GpuFact, LibFact } from "../build/out/gen/types";
 import { Builder, Driver, mountLibrary } from "./plan";
-import { basename, dirname, under } from "./text";
+import { basename, dirname, stem, under } from "./text";
 import { fileFlags } from "./vocabulary";
 
 /** Configuration files by their name under a config root; see configTarget for where each goes. */
@@ -62,11 +62,6 @@ function configName(path: string): string {
   return "";
 }
 
-function stemOf(name: string): string {
-  const i = name.indexOf(".so");
-  return i < 0 ? name : name.substring(0, i);
-}
-
 /**
  * The graphics files: each config at its fixed container path wherever the host keeps it, the
  * Xorg modules at their host paths (with libglxserver_nvidia.so), the EGL platform and Vulkan
@@ -91,7 +86,7 @@ export function graphicsFiles(d: Driver, b: Builder, libDir: string): void {
   for (let i = 0; i < d.f.libraries.length; i++) {
     const l = d.f.libraries[i];
     if (l.bits != 64 || l.resolved.length == 0 || l.name.indexOf(".so.") < 0) continue;
-    const st = stemOf(l.name);
+    const st = stem(l.name);
     if (st == "libnvidia-allocator" && l.resolved.endsWith(".so." + version)) allocator = l;
     if (!GRAPHICS_LIBS.includes(st)) continue;
     if (st == "libnvidia-vulkan-producer") {

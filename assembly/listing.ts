@@ -90,12 +90,12 @@ export function listing(input: ListInput): Outcome<string[]> {
   }
   if (o.libraries) {
     const b64 = new Builder();
-    libraries(d, b64, [Capability.Utility, Capability.Compute, Capability.Ngx, Capability.Video, Capability.Graphics], layoutOf(true, false, "x64"), false);
+    libraries(d, b64, [Capability.Utility, Capability.Compute, Capability.Ngx, Capability.Video, Capability.Graphics], layoutOf(true, false, "x64"));
     const h = hosts(b64.binds);
     for (let i = 0; i < h.length; i++) out.push(h[i]);
     if (o.compat32) {
       const b32 = new Builder();
-      libraries(d, b32, [Capability.Compat32, Capability.Utility, Capability.Compute, Capability.Ngx, Capability.Video, Capability.Graphics], layoutOf(true, false, "x64"), false);
+      libraries(d, b32, [Capability.Compat32, Capability.Utility, Capability.Compute, Capability.Ngx, Capability.Video, Capability.Graphics], layoutOf(true, false, "x64"));
       const h32 = hosts(b32.binds);
       for (let i = 0; i < h32.length; i++) if (!h.includes(h32[i])) out.push(h32[i]);
     }

@@ -11,7 +11,7 @@ import { drmNodes, graphicsFiles } from "./graphics";
 import { select, Selection } from "./devices";
 import { failed, failure } from "./outcome";
 import { check } from "./requirement";
-import { basename, hexPad, parseUint, under } from "./text";
+import { basename, hexPad, parseUint, stem, under } from "./text";
 import {
   APP_PROFILES, BINARIES, BINARY_GROUPS, CAPS_DIR, CTL, CTL_MINOR, FABRICMANAGER_SOCKET, fileFlags, FIRMWARE_DIR, IMEX_DIR,
   ipcFlags, LIBRARIES, LIBRARY_GROUPS, MODESET, MODESET_MINOR, MPS_PIPE_DIR, nodeFlags, NVIDIA_MAJOR, PERSISTENCED_SOCKET, PROC,
@@ -265,11 +265,6 @@ function imexChannels(d: Driver, b: Builder, channels: string[]): Failure | null
 }
 
 /** The stem of a library name: `libcuda` of `libcuda.so.1`. */
-function stem(name: string): string {
-  const i = name.indexOf(".so");
-  return i < 0 ? name : name.substring(0, i);
-}
-
 function groupOf(s: string): string {
   for (let g = 0; g < LIBRARIES.length; g++) if (LIBRARIES[g].includes(s)) return LIBRARY_GROUPS[g];
   return "";
@@ -285,16 +280,16 @@ export function mountLibrary(d: Driver, b: Builder, l: LibFact, dir: string): st
 }
 
 /** The driver's libraries for the capabilities: the files, their SONAME and compatibility links. */
-export function libraries(d: Driver, b: Builder, caps: Capability[], layout: Layout, all: bool): void {
+export function libraries(d: Driver, b: Builder, caps: Capability[], layout: Layout): void {
   const version = ".so." + d.f.inventory.driver;
   const seen = new Set<string>();
   const widths: u8[] = [64, 32];
   for (let w = 0; w < widths.length; w++) {
     const bits = widths[w];
-    if (bits == 32 && !caps.includes(Capability.Compat32) && !all) continue;
+    if (bits == 32 && !caps.includes(Capability.Compat32)) continue;
     const dir = bits == 32 ? layout.lib32 : layout.lib64;
     for (let g = 0; g < LIBRARY_GROUPS.length; g++) {
-      if (!all && !wantsLibraryGroup(caps, LIBRARY_GROUPS[g])) continue;
+      if (!wantsLibraryGroup(caps, LIBRARY_GROUPS[g])) continue;
       for (let s = 0; s < LIBRARIES[g].length; s++) {
         for (let i = 0; i < d.f.libraries.length; i++) {
           const l = d.f.libraries[i];
@@ -487,7 +482,7 @@ export function planWith(input: PlanInput, layout: Layout): Outcome<Plan> {
   if (err === null) err = imexChannels(d, b, inj.imex);
   if (err !== null) return failed<Plan>(changetype<Failure>(err));
 
-  libraries(d, b, caps, layout, false);
+  libraries(d, b, caps, layout);
   if (graphicsLike(caps)) graphicsFiles(d, b, layout.lib64);
   binaries(d, b, caps);
   firmware(d, b);

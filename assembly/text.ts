@@ -56,6 +56,12 @@ export function lines(s: string): string[] {
   return out;
 }
 
+/** A library's name before `.so` (`libcuda` of `libcuda.so.1`); the name when it has none. */
+export function stem(name: string): string {
+  const i = name.indexOf(".so");
+  return i < 0 ? name : name.substring(0, i);
+}
+
 /** The last component of a path. */
 export function basename(p: string): string {
   return p.substring(p.lastIndexOf("/") + 1);

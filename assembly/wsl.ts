@@ -2,7 +2,7 @@
 // mounted under /usr/lib/wsl/drivers, and libdxcore.so under /usr/lib/wsl/lib. A spec names one
 // device, `all`, as the newest toolkit's wsl mode writes it.
 import { CdiDevice, CdiMount, CdiSpec, Code, NodeFact, Outcome, WslInput, ok } from "../build/out/gen/types";
-import { hook, HookChoice, minimumVersion, mountOptions, node } from "./cdi";
+import { hook, HookChoice, ldcacheHook, minimumVersion, mountOptions, node } from "./cdi";
 import { fail } from "./outcome";
 import { dirname } from "./text";
 import { fileFlags } from "./vocabulary";
@@ -71,18 +71,7 @@ export function wslspec(input: WslInput): Outcome<CdiSpec> {
   const e = spec.edits;
   e.mounts = m.list;
   if (input.storeFiles.includes("nvidia-smi") && choice.on("create-symlinks")) e.hooks.push(hook(o.hookPath, ["create-symlinks", "--link", inContainer(root, store) + "/nvidia-smi::/usr/bin/nvidia-smi"]));
-  if (m.folders.length > 0 && choice.on("update-ldcache")) {
-    const args = ["update-ldcache"];
-    if (o.ldconfigPath.length > 0) {
-      args.push("--ldconfig-path");
-      args.push(o.ldconfigPath);
-    }
-    for (let i = 0; i < m.folders.length; i++) {
-      args.push("--folder");
-      args.push(m.folders[i]);
-    }
-    e.hooks.push(hook(o.hookPath, args));
-  }
+  if (m.folders.length > 0 && choice.on("update-ldcache")) e.hooks.push(ldcacheHook(o.hookPath, o.ldconfigPath, m.folders));
   e.env = ["NVIDIA_VISIBLE_DEVICES=void"];
   spec.version = minimumVersion(spec);
   return ok<CdiSpec>(spec);
