@@ -5,6 +5,7 @@
 import { VOCABULARY } from "../../build/out/gen/vocabulary";
 import { configPath, loadConfig, policyOf, type Config } from "../config/config";
 import { containerSpec, envName, parseState, readSpec, requireCgroup, rootfsOf, type Spec } from "../discover/container";
+import { ldcacheFile } from "../discover/paths";
 import { autoIsCsv } from "../discover/tegra";
 import { asNvctError, classified, NvctError } from "../errors";
 import type { Op } from "../core";
@@ -61,7 +62,7 @@ async function injectFor(c: Context, cfg: Config, log: Logger): Promise<number> 
     log.info(`not a GPU container: ${req.reason}`);
     return 0;
   }
-  log.info(`using root ${cfg.cli.root}, ldcache ${cfg.cli.ldcache ?? `${cfg.cli.root.replace(/\/$/, "")}/etc/ld.so.cache`}`);
+  log.info(`using root ${cfg.cli.root}, ldcache ${ldcacheFile(cfg.cli)}`);
   log.info(`requested devices ${req.devices.length ? req.devices.join(",") : "none (the driver only)"} from ${req.source}; capabilities ${req.caps.join(",")}${req.requires.length ? `; requirements ${req.requires.join("; ")}` : ""}`);
   // Loaded here so that a container without GPUs never pays for the engine's modules.
   const { inject, injectionOf } = await import("../engine/inject");

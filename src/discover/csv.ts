@@ -1,7 +1,8 @@
 // The CSV mount specs of a Tegra host and the files they name: the spec files' texts, and for
 // each entry the paths its pattern matches under the driver root (a dev entry's under the dev
 // root), with what each is, where it resolves, its links. Reads only; the core decides.
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from "node:fs";
+import { lstatSync, readdirSync, readlinkSync, statSync, type Stats } from "node:fs";
+import { readRegularText } from "../files";
 import { posix } from "node:path";
 import type { CsvEntry, CsvFile, CsvFound, CsvLink, CsvMatch, CsvPathKind } from "../core";
 import { resolveIn, under } from "./paths";
@@ -15,9 +16,7 @@ const MAX_CSV = 1 << 20;
 /** A file's text, or undefined when it cannot be read (or is not a regular file of sane size). */
 function readText(path: string): string | undefined {
   try {
-    const st = statSync(path);
-    if (!st.isFile() || st.size > MAX_CSV) return undefined;
-    return readFileSync(path, "utf8");
+    return readRegularText(path, MAX_CSV);
   } catch {
     return undefined;
   }

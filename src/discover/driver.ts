@@ -6,7 +6,7 @@ import type { IpcFact, LdEntry, LibFact, NamedNumber, NodeFact, PathFact } from 
 import { readRegular } from "../files";
 import { NvctError } from "../errors";
 import { VOCABULARY } from "../../build/out/gen/vocabulary";
-import { resolveIn, under } from "./paths";
+import { ldcacheFile, resolveIn, under } from "./paths";
 
 export interface DriverRoot {
   /** The driver root (`--root`, default "/"). */
@@ -22,7 +22,7 @@ const MAX_LDCACHE = 64 << 20;
 
 /** The driver root's ld.so.cache: where it is, and its bytes. */
 export function ldcacheBytes(r: DriverRoot): { file: string; bytes: Uint8Array } {
-  const file = r.ldcache ?? under(r.root, "/etc/ld.so.cache");
+  const file = ldcacheFile(r);
   try {
     return { file, bytes: readRegular(file, MAX_LDCACHE) };
   } catch (e) {

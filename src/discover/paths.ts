@@ -7,6 +7,9 @@ export function under(root: string, path: string): string {
   return root === "/" ? path : posix.join(root, path);
 }
 
+/** The ld.so.cache a driver root's libraries are found by: the one given, else `<root>/etc/ld.so.cache`. */
+export const ldcacheFile = (r: { root: string; ldcache?: string }) => r.ldcache ?? under(r.root, "/etc/ld.so.cache");
+
 /**
  * Resolves `path` (absolute, as seen from inside `root`) following symlinks with `root` as "/".
  * Returns the resolved in-root path, or null when a component is missing or links loop.

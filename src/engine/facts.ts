@@ -12,7 +12,7 @@ import {
 import { driverFingerprint, type FingerprintInput } from "../discover/fingerprint";
 import { drmFacts, graphicsFacts, sysfsBusId } from "../discover/graphics";
 import { agreesWithProcfs, inventoryKey, isInventory, nvmlPath, readInventory } from "../discover/inventory";
-import { under } from "../discover/paths";
+import { ldcacheFile } from "../discover/paths";
 import { NvctError } from "../errors";
 import type { NvmlInventory } from "../sys/nvml";
 import { mark } from "../trace";
@@ -95,7 +95,7 @@ function gather(o: FactOptions): { facts: DriverFacts; inputs: FingerprintInput 
   const inputs: FingerprintInput = {
     root,
     devRoot: o.devRoot ?? "/",
-    ldcache: o.driver.ldcache ?? under(root, "/etc/ld.so.cache"),
+    ldcache: ldcacheFile(o.driver),
     libDirs: [...dirs].sort(),
     nvml,
     extraIpcs: o.mpsPipeDir ? [o.mpsPipeDir] : [],

@@ -18,7 +18,7 @@ import { hostCgroupVersion, v1DevicesMount } from "../discover/container";
 import { major, minor, PROC, procDevices, procfsFiles } from "../discover/driver";
 import { driverFingerprint, type FingerprintInput } from "../discover/fingerprint";
 import { isInventory, inventoryKey, nvmlPath } from "../discover/inventory";
-import { resolveIn, under } from "../discover/paths";
+import { ldcacheFile, resolveIn } from "../discover/paths";
 import { driverEntries } from "./facts";
 
 /** A device node as stat shows it (`present: false` when there is nothing at the path). */
@@ -223,7 +223,7 @@ async function engineFacts(p: EngineProbe, env: Env): Promise<EngineFacts> {
 }
 
 function ldcacheFacts(root: string, ldcache: string | undefined): { facts: HostFacts["ldcache"]; nvml: string | null } {
-  const file = ldcache ?? under(root, "/etc/ld.so.cache");
+  const file = ldcacheFile({ root, ldcache });
   try {
     const entries = driverEntries({ root, ldcache });
     const libs = LIBRARIES.map((name): LibraryFact => {
