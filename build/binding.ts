@@ -68,7 +68,7 @@ function key(t: Type): string {
   }
 }
 
-function hostLoad(w: World, t: Type, p: string, need: Set<string>): string {
+function hostLoad(w: World, t: Type, p: string): string {
   switch (t.k) {
     case "bool":
       return `(dv.getUint8(${p}) !== 0)`;
@@ -85,12 +85,11 @@ function hostLoad(w: World, t: Type, p: string, need: Set<string>): string {
     case "string":
       return `loadString(${p})`;
     default:
-      need.add(key(t));
       return `load_${key(t)}(${p})`;
   }
 }
 
-function hostStore(w: World, t: Type, p: string, v: string, need: Set<string>): string {
+function hostStore(w: World, t: Type, p: string, v: string): string {
   switch (t.k) {
     case "bool":
       return `dv.setUint8(${p}, ${v} ? 1 : 0)`;
@@ -107,22 +106,13 @@ function hostStore(w: World, t: Type, p: string, v: string, need: Set<string>): 
     case "string":
       return `storeString(${p}, ${v})`;
     default:
-      need.add(key(t));
       return `store_${key(t)}(${p}, ${v})`;
   }
 }
 
 /** Helper functions (load_X, store_X) for every named or anonymous type the binding uses. */
 function hostHelpers(w: World, roots: string[], types: Map<string, Type>): string {
-  const out: string[] = [];
-  const done = new Set<string>();
-  const queue = [...roots];
-  while (queue.length) {
-    const item = queue.shift()!;
-    if (done.has(item)) continue;
-    done.add(item);
-    const [dir, k] = item.split(":");
-    const need = new Set<string>();
+  return emitHelpers(roots, (dir, k) => {
     const t = types.get(k)!;
     const r = resolve(w, t);
     const sz = size(w, t);
@@ -131,15 +121,13 @@ function hostHelpers(w: World, roots: string[], types: Map<string, Type>): strin
     let store = "";
     if ("kind" in r && r.kind === "record") {
       const { offsets } = fieldOffsets(w, r.fields.map((f) => f.type));
-      load = `return { ${r.fields.map((f, i) => `${camel(f.name)}: ${hostLoad(w, f.type, `p + ${offsets[i]}`, need)}`).join(", ")} };`;
-      store = r.fields.map((f, i) => `${hostStore(w, f.type, `p + ${offsets[i]}`, `v.${camel(f.name)}`, need)};`).join("\n  ");
+      load = `return { ${r.fields.map((f, i) => `${camel(f.name)}: ${hostLoad(w, f.type, `p + ${offsets[i]}`)}`).join(", ")} };`;
+      store = r.fields.map((f, i) => `${hostStore(w, f.type, `p + ${offsets[i]}`, `v.${camel(f.name)}`)};`).join("\n  ");
     } else if ("kind" in r && r.kind === "enum") {
       const d = discSize(r.cases.length);
       const get = d === 1 ? "getUint8(p)" : d === 2 ? "getUint16(p, true)" : "getUint32(p, true)";
       const set = d === 1 ? "setUint8(p, i)" : d === 2 ? "setUint16(p, i, true)" : "setUint32(p, i, true)";
-      const names = `ENUM_${k}`;
-      if (!done.has(`E:${k}`)) out.push(`const ${names} = ${JSON.stringify(r.cases.map((c) => c.name))} as const;`);
-      done.add(`E:${k}`);
+      const names = `${pascal(r.name).toUpperCase()}_VALUES`;
       load = `const i = dv.${get}; if (i >= ${names}.length) throw new RangeError("invalid ${r.name} " + i); return ${names}[i];`;
       store = `const i = ${names}.indexOf(v); if (i < 0) throw new TypeError("invalid ${r.name} " + v); dv.${set};`;
     } else if ("kind" in r || r.k === "option" || r.k === "result") {
@@ -149,11 +137,11 @@ function hostHelpers(w: World, roots: string[], types: Map<string, Type>): strin
       const set = (i: number) => (d === 1 ? `setUint8(p, ${i})` : d === 2 ? `setUint16(p, ${i}, true)` : `setUint32(p, ${i}, true)`);
       const po = payloadOffset(w, r);
       if (!("kind" in r) && r.k === "option") {
-        load = `return dv.${get} === 0 ? undefined : ${hostLoad(w, r.of, `p + ${po}`, need)};`;
-        store = `if (v === undefined || v === null) { dv.${set(0)}; return; }\n  dv.${set(1)};\n  ${hostStore(w, r.of, `p + ${po}`, "v", need)};`;
+        load = `return dv.${get} === 0 ? undefined : ${hostLoad(w, r.of, `p + ${po}`)};`;
+        store = `if (v === undefined || v === null) { dv.${set(0)}; return; }\n  dv.${set(1)};\n  ${hostStore(w, r.of, `p + ${po}`, "v")};`;
       } else {
-        load = `switch (dv.${get}) {\n${cases.map(([n, pt], i) => `    case ${i}: return { tag: ${JSON.stringify(n)}${pt ? `, val: ${hostLoad(w, pt, `p + ${po}`, need)}` : ""} };`).join("\n")}\n    default: throw new RangeError("invalid discriminant");\n  }`;
-        store = `switch (v.tag) {\n${cases.map(([n, pt], i) => `    case ${JSON.stringify(n)}: dv.${set(i)};${pt ? ` ${hostStore(w, pt, `p + ${po}`, "(v as any).val", need)};` : ""} return;`).join("\n")}\n    default: throw new TypeError("invalid tag " + (v as any).tag);\n  }`;
+        load = `switch (dv.${get}) {\n${cases.map(([n, pt], i) => `    case ${i}: return { tag: ${JSON.stringify(n)}${pt ? `, val: ${hostLoad(w, pt, `p + ${po}`)}` : ""} };`).join("\n")}\n    default: throw new RangeError("invalid discriminant");\n  }`;
+        store = `switch (v.tag) {\n${cases.map(([n, pt], i) => `    case ${JSON.stringify(n)}: dv.${set(i)};${pt ? ` ${hostStore(w, pt, `p + ${po}`, "(v as any).val")};` : ""} return;`).join("\n")}\n    default: throw new TypeError("invalid tag " + (v as any).tag);\n  }`;
       }
     } else if (r.k === "list") {
       if (isBytes(r)) {
@@ -161,16 +149,33 @@ function hostHelpers(w: World, roots: string[], types: Map<string, Type>): strin
         store = `const ptr = alloc(v.length, 1);\n  new Uint8Array(mem().buffer, ptr, v.length).set(v);\n  dv.setUint32(p, ptr, true);\n  dv.setUint32(p + 4, v.length, true);`;
       } else {
         const es = size(w, r.of);
-        load = `const ptr = dv.getUint32(p, true), len = dv.getUint32(p + 4, true);\n  const out = new Array(len);\n  for (let i = 0; i < len; i++) out[i] = ${hostLoad(w, r.of, `ptr + i * ${es}`, need)};\n  return out;`;
-        store = `const ptr = alloc(v.length * ${es}, ${align(w, r.of)});\n  for (let i = 0; i < v.length; i++) ${hostStore(w, r.of, `ptr + i * ${es}`, "v[i]", need)};\n  dv.setUint32(p, ptr, true);\n  dv.setUint32(p + 4, v.length, true);`;
+        load = `const ptr = dv.getUint32(p, true), len = dv.getUint32(p + 4, true);\n  const out = new Array(len);\n  for (let i = 0; i < len; i++) out[i] = ${hostLoad(w, r.of, `ptr + i * ${es}`)};\n  return out;`;
+        store = `const ptr = alloc(v.length * ${es}, ${align(w, r.of)});\n  for (let i = 0; i < v.length; i++) ${hostStore(w, r.of, `ptr + i * ${es}`, "v[i]")};\n  dv.setUint32(p, ptr, true);\n  dv.setUint32(p + 4, v.length, true);`;
       }
     } else if (r.k === "tuple") {
       const { offsets } = fieldOffsets(w, r.items);
-      load = `return [${r.items.map((x, i) => hostLoad(w, x, `p + ${offsets[i]}`, need)).join(", ")}];`;
-      store = r.items.map((x, i) => `${hostStore(w, x, `p + ${offsets[i]}`, `v[${i}]`, need)};`).join("\n  ");
+      load = `return [${r.items.map((x, i) => hostLoad(w, x, `p + ${offsets[i]}`)).join(", ")}];`;
+      store = r.items.map((x, i) => `${hostStore(w, x, `p + ${offsets[i]}`, `v[${i}]`)};`).join("\n  ");
     }
     const ty = tsType(w, t);
-    const text = dir === "L" ? `/** ${k}: ${sz} bytes, align ${al}. */\nfunction load_${k}(p: number): ${ty} {\n  ${load}\n}` : `function store_${k}(p: number, v: ${ty}): void {\n  ${store}\n}`;
+    return dir === "L" ? `/** ${k}: ${sz} bytes, align ${al}. */\nfunction load_${k}(p: number): ${ty} {\n  ${load}\n}` : `function store_${k}(p: number, v: ${ty}): void {\n  ${store}\n}`;
+  });
+}
+
+/**
+ * The helpers (load_X and store_X) reachable from `roots` ("L:key" / "S:key"), each written once
+ * by `helper`, in the order first called: the worklist both sides of the binding share.
+ */
+function emitHelpers(roots: string[], helper: (dir: string, k: string) => string): string {
+  const out: string[] = [];
+  const done = new Set<string>();
+  const queue = [...roots];
+  while (queue.length) {
+    const item = queue.shift()!;
+    if (done.has(item)) continue;
+    done.add(item);
+    const [dir, k] = item.split(":");
+    const text = helper(dir, k);
     out.push(text);
     queue.push(...calls(text));
   }
@@ -210,7 +215,7 @@ function collectTypes(w: World): Map<string, Type> {
 const topResult = (f: Func) => (f.result?.k === "result" ? f.result : null);
 
 /** Lowers a value into flat arguments: statements into body, one expression per flat value. */
-function lowerFlat(w: World, t: Type, v: string, body: string[], names: string[], roots: Set<string>): void {
+function lowerFlat(w: World, t: Type, v: string, body: string[], names: string[]): void {
   const tmp = `t${body.length}`;
   switch (t.k) {
     case "bool":
@@ -227,18 +232,18 @@ function lowerFlat(w: World, t: Type, v: string, body: string[], names: string[]
       names.push(`${tmp}[0]`, `${tmp}[1]`);
       return;
     case "list":
-      body.push(`const ${tmp} = alloc(8, 4);`, `${hostStore(w, t, tmp, v, roots)};`);
+      body.push(`const ${tmp} = alloc(8, 4);`, `${hostStore(w, t, tmp, v)};`);
       names.push(`dv.getUint32(${tmp}, true)`, `dv.getUint32(${tmp} + 4, true)`);
       return;
     case "ref": {
       const d = w.defs.get(t.name)!;
       if (d.kind === "enum") {
-        body.push(`const ${tmp} = alloc(4, 4);`, `${hostStore(w, t, tmp, v, roots)};`);
+        body.push(`const ${tmp} = alloc(4, 4);`, `${hostStore(w, t, tmp, v)};`);
         names.push(`dv.getUint8(${tmp})`);
         return;
       }
       if (d.kind === "record") {
-        for (const f of d.fields) lowerFlat(w, f.type, `${v}.${camel(f.name)}`, body, names, roots);
+        for (const f of d.fields) lowerFlat(w, f.type, `${v}.${camel(f.name)}`, body, names);
         return;
       }
     }
@@ -248,7 +253,6 @@ function lowerFlat(w: World, t: Type, v: string, body: string[], names: string[]
 
 export function generateHost(w: World): string {
   const types = collectTypes(w);
-  const roots = new Set<string>();
   const defs: string[] = [];
   for (const d of w.defs.values()) {
     if (d.kind === "record") {
@@ -263,9 +267,7 @@ export function generateHost(w: World): string {
   const exportsIface: string[] = [];
   for (const f of w.funcs) {
     const flatParams = f.params.flatMap((p) => flatten(w, p.type));
-    const flatResults = f.result ? flatten(w, f.result) : [];
     const byPointer = flatParams.length > MAX_FLAT_PARAMS;
-    const retPointer = flatResults.length > MAX_FLAT_RESULTS;
     const args = f.params.map((p) => `${camel(p.name)}: ${tsType(w, p.type)}`).join(", ");
     const top = topResult(f);
     const ret = top ? (top.ok ? tsType(w, top.ok) : "void") : f.result ? tsType(w, f.result) : "void";
@@ -276,28 +278,22 @@ export function generateHost(w: World): string {
       const { offsets, size: sz } = fieldOffsets(w, f.params.map((p) => p.type));
       const al = Math.max(1, ...f.params.map((p) => align(w, p.type)));
       body.push(`const args = alloc(${sz}, ${al});`);
-      f.params.forEach((p, i) => body.push(`${hostStore(w, p.type, `args + ${offsets[i]}`, camel(p.name), roots)};`));
+      f.params.forEach((p, i) => body.push(`${hostStore(w, p.type, `args + ${offsets[i]}`, camel(p.name))};`));
       callArgs = "args";
     } else {
       // Flat arguments: scalars as they are; strings and lists lowered into memory first.
       const names: string[] = [];
-      f.params.forEach((p) => lowerFlat(w, p.type, camel(p.name), body, names, roots));
+      f.params.forEach((p) => lowerFlat(w, p.type, camel(p.name), body, names));
       callArgs = names.join(", ");
     }
     body.push(`const r = e.${f.name}(${callArgs});`, "refresh();");
     if (!f.result) body.push("return;");
-    else if (!retPointer) {
-      const r = resolve(w, f.result);
-      if (!("kind" in r) && ["u8", "u16", "u32", "s32"].includes(r.k)) body.push("return r;");
-      else if (!("kind" in r) && r.k === "bool") body.push("return r !== 0;");
-      else throw new Error(`binding: direct result of ${f.name} not supported`);
-    } else if (top) {
-      roots.add(key(f.result!));
+    // Every result comes back through a pointer: generateGuest refuses one that flattens smaller.
+    else if (top) {
       body.push(`const v = load_${key(f.result!)}(r);`);
       body.push(`if (v.tag === "err") fail(v.val as any);`);
       body.push(top.ok ? `return v.val as ${ret};` : "return;");
     } else {
-      roots.add(key(f.result!));
       body.push(`return load_${key(f.result!)}(r);`);
     }
     fns.push(`${docComment(f.doc, "    ")}    ${camel(f.name)}(${args}): ${ret} {\n      ${body.join("\n      ")}\n    },`);
@@ -424,13 +420,12 @@ function asDefault(w: World, t: Type): string {
 
 const AS_LOAD: Record<string, string> = { bool: "load<u8>(P) != 0", u8: "load<u8>(P)", u16: "load<u16>(P)", u32: "load<u32>(P)", s32: "load<i32>(P)", u64: "load<u64>(P)", string: "loadString(P)" };
 
-function guestLoad(w: World, t: Type, p: string, need: Set<string>): string {
+function guestLoad(w: World, t: Type, p: string): string {
   if (AS_LOAD[t.k]) return AS_LOAD[t.k].replace("P", p);
-  need.add(key(t));
   return `load_${key(t)}(${p})`;
 }
 
-function guestStore(w: World, t: Type, p: string, v: string, need: Set<string>): string {
+function guestStore(w: World, t: Type, p: string, v: string): string {
   switch (t.k) {
     case "bool":
       return `store<u8>(${p}, ${v} ? 1 : 0)`;
@@ -444,21 +439,12 @@ function guestStore(w: World, t: Type, p: string, v: string, need: Set<string>):
     case "string":
       return `storeString(${p}, ${v})`;
     default:
-      need.add(key(t));
       return `store_${key(t)}(${p}, ${v})`;
   }
 }
 
 function guestHelpers(w: World, roots: string[], types: Map<string, Type>): string {
-  const out: string[] = [];
-  const done = new Set<string>();
-  const queue = [...roots];
-  while (queue.length) {
-    const item = queue.shift()!;
-    if (done.has(item)) continue;
-    done.add(item);
-    const [dir, k] = item.split(":");
-    const need = new Set<string>();
+  return emitHelpers(roots, (dir, k) => {
     const t = types.get(k)!;
     const r = resolve(w, t);
     const ty = asType(w, t);
@@ -468,45 +454,42 @@ function guestHelpers(w: World, roots: string[], types: Map<string, Type>): stri
     const discStore = (n: number, v: string) => (discSize(n) === 1 ? `store<u8>(p, <u8>${v})` : discSize(n) === 2 ? `store<u16>(p, <u16>${v})` : `store<u32>(p, <u32>${v})`);
     if ("kind" in r && r.kind === "record") {
       const { offsets } = fieldOffsets(w, r.fields.map((f) => f.type));
-      load = `const v = new ${ty}();\n${r.fields.map((f, i) => `  v.${camel(f.name)} = ${guestLoad(w, f.type, `p + ${offsets[i]}`, need)};`).join("\n")}\n  return v;`;
-      store = r.fields.map((f, i) => `${guestStore(w, f.type, `p + ${offsets[i]}`, `v.${camel(f.name)}`, need)};`).join("\n  ");
+      load = `const v = new ${ty}();\n${r.fields.map((f, i) => `  v.${camel(f.name)} = ${guestLoad(w, f.type, `p + ${offsets[i]}`)};`).join("\n")}\n  return v;`;
+      store = r.fields.map((f, i) => `${guestStore(w, f.type, `p + ${offsets[i]}`, `v.${camel(f.name)}`)};`).join("\n  ");
     } else if ("kind" in r && r.kind === "enum") {
       load = `const i = <i32>${discLoad(r.cases.length)};\n  if (i >= ${r.cases.length}) unreachable();\n  return <${ty}>i;`;
       store = `${discStore(r.cases.length, "v")};`;
     } else if ("kind" in r && r.kind === "variant") {
       const po = payloadOffset(w, r);
-      load = `const v = new ${ty}(<u32>${discLoad(r.cases.length)});\n  switch (v.tag) {\n${r.cases.map((c, i) => `    case ${i}:${c.type ? ` v.${camel(c.name)} = ${guestLoad(w, c.type, `p + ${po}`, need)};` : ""} break;`).join("\n")}\n    default: unreachable();\n  }\n  return v;`;
-      store = `${discStore(r.cases.length, "v.tag")};\n  switch (v.tag) {\n${r.cases.map((c, i) => `    case ${i}:${c.type ? ` ${guestStore(w, c.type, `p + ${po}`, isReference(w, c.type) ? `changetype<${asType(w, c.type)}>(v.${camel(c.name)})` : `v.${camel(c.name)}`, need)};` : ""} break;`).join("\n")}\n    default: unreachable();\n  }`;
+      load = `const v = new ${ty}(<u32>${discLoad(r.cases.length)});\n  switch (v.tag) {\n${r.cases.map((c, i) => `    case ${i}:${c.type ? ` v.${camel(c.name)} = ${guestLoad(w, c.type, `p + ${po}`)};` : ""} break;`).join("\n")}\n    default: unreachable();\n  }\n  return v;`;
+      store = `${discStore(r.cases.length, "v.tag")};\n  switch (v.tag) {\n${r.cases.map((c, i) => `    case ${i}:${c.type ? ` ${guestStore(w, c.type, `p + ${po}`, isReference(w, c.type) ? `changetype<${asType(w, c.type)}>(v.${camel(c.name)})` : `v.${camel(c.name)}`)};` : ""} break;`).join("\n")}\n    default: unreachable();\n  }`;
     } else if (!("kind" in r) && r.k === "option") {
       const po = payloadOffset(w, r);
       const boxed = !isReference(w, r.of);
       const inner = asType(w, r.of);
-      load = `if (load<u8>(p) == 0) return null;\n  return ${boxed ? `new Box<${inner}>(${guestLoad(w, r.of, `p + ${po}`, need)})` : guestLoad(w, r.of, `p + ${po}`, need)};`;
-      store = `if (v === null) { store<u8>(p, 0); return; }\n  store<u8>(p, 1);\n  ${guestStore(w, r.of, `p + ${po}`, boxed ? `changetype<Box<${inner}>>(v).value` : `changetype<${inner}>(v)`, need)};`;
+      load = `if (load<u8>(p) == 0) return null;\n  return ${boxed ? `new Box<${inner}>(${guestLoad(w, r.of, `p + ${po}`)})` : guestLoad(w, r.of, `p + ${po}`)};`;
+      store = `if (v === null) { store<u8>(p, 0); return; }\n  store<u8>(p, 1);\n  ${guestStore(w, r.of, `p + ${po}`, boxed ? `changetype<Box<${inner}>>(v).value` : `changetype<${inner}>(v)`)};`;
     } else if (!("kind" in r) && r.k === "list") {
       if (isBytes(r)) {
         load = `const ptr = <usize>load<u32>(p), len = <i32>load<u32>(p + 4);\n  const a = new Uint8Array(len);\n  memory.copy(a.dataStart, ptr, <usize>len);\n  return a;`;
         store = `store<u32>(p, <u32>v.dataStart);\n  store<u32>(p + 4, <u32>v.length);`;
       } else {
         const es = size(w, r.of);
-        load = `const ptr = <usize>load<u32>(p), len = <i32>load<u32>(p + 4);\n  const a = new Array<${asType(w, r.of)}>(len);\n  for (let i = 0; i < len; i++) a[i] = ${guestLoad(w, r.of, `ptr + <usize>i * ${es}`, need)};\n  return a;`;
-        store = `const ptr = heap.alloc(max<usize>(1, <usize>v.length * ${es}));\n  for (let i = 0; i < v.length; i++) ${guestStore(w, r.of, `ptr + <usize>i * ${es}`, "v[i]", need)};\n  store<u32>(p, <u32>ptr);\n  store<u32>(p + 4, <u32>v.length);`;
+        load = `const ptr = <usize>load<u32>(p), len = <i32>load<u32>(p + 4);\n  const a = new Array<${asType(w, r.of)}>(len);\n  for (let i = 0; i < len; i++) a[i] = ${guestLoad(w, r.of, `ptr + <usize>i * ${es}`)};\n  return a;`;
+        store = `const ptr = heap.alloc(max<usize>(1, <usize>v.length * ${es}));\n  for (let i = 0; i < v.length; i++) ${guestStore(w, r.of, `ptr + <usize>i * ${es}`, "v[i]")};\n  store<u32>(p, <u32>ptr);\n  store<u32>(p + 4, <u32>v.length);`;
       }
     } else if (!("kind" in r) && r.k === "result") {
       const po = payloadOffset(w, r);
       // Only a function's top-level result: an Outcome.
       load = "unreachable();";
-      store = `if (v.failure !== null) {\n    store<u8>(p, 1);\n    ${r.err ? guestStore(w, r.err, `p + ${po}`, "changetype<Failure>(v.failure)", need) : ""};\n    return;\n  }\n  store<u8>(p, 0);\n  ${r.ok ? guestStore(w, r.ok, `p + ${po}`, isReference(w, r.ok) ? `changetype<${asType(w, r.ok)}>(v.value)` : "v.value", need) : ""};`;
+      store = `if (v.failure !== null) {\n    store<u8>(p, 1);\n    ${r.err ? guestStore(w, r.err, `p + ${po}`, "changetype<Failure>(v.failure)") : ""};\n    return;\n  }\n  store<u8>(p, 0);\n  ${r.ok ? guestStore(w, r.ok, `p + ${po}`, isReference(w, r.ok) ? `changetype<${asType(w, r.ok)}>(v.value)` : "v.value") : ""};`;
     } else throw new Error(`binding: guest helper for ${k}`);
-    const text = dir === "L" ? `function load_${k}(p: usize): ${ty} {\n  ${load}\n}` : `function store_${k}(p: usize, v: ${ty}): void {\n  ${store}\n}`;
-    out.push(text);
-    queue.push(...calls(text));
-  }
-  return out.join("\n\n");
+    return dir === "L" ? `function load_${k}(p: usize): ${ty} {\n  ${load}\n}` : `function store_${k}(p: usize, v: ${ty}): void {\n  ${store}\n}`;
+  });
 }
 
 /** Lifts flat parameters into values: statements, and the expression of each parameter. */
-function liftFlat(w: World, t: Type, names: string[], stmts: string[], need: Set<string>): string {
+function liftFlat(w: World, t: Type, names: string[], stmts: string[]): string {
   switch (t.k) {
     case "bool":
       return `${names.shift()} != 0`;
@@ -520,7 +503,7 @@ function liftFlat(w: World, t: Type, names: string[], stmts: string[], need: Set
     case "list": {
       const tmp = `l${stmts.length}`;
       stmts.push(`const ${tmp} = heap.alloc(8);`, `store<u32>(${tmp}, <u32>${names.shift()});`, `store<u32>(${tmp} + 4, <u32>${names.shift()});`);
-      return guestLoad(w, t, tmp, need);
+      return guestLoad(w, t, tmp);
     }
     case "ref": {
       const d = w.defs.get(t.name)!;
@@ -528,7 +511,7 @@ function liftFlat(w: World, t: Type, names: string[], stmts: string[], need: Set
       if (d.kind === "record") {
         const tmp = `r${stmts.length}`;
         stmts.push(`const ${tmp} = new ${pascal(d.name)}();`);
-        for (const f of d.fields) stmts.push(`${tmp}.${camel(f.name)} = ${liftFlat(w, f.type, names, stmts, need)};`);
+        for (const f of d.fields) stmts.push(`${tmp}.${camel(f.name)} = ${liftFlat(w, f.type, names, stmts)};`);
         return tmp;
       }
     }
@@ -538,7 +521,6 @@ function liftFlat(w: World, t: Type, names: string[], stmts: string[], need: Set
 
 export function generateGuest(w: World, implModule: string): { types: string; exports: string } {
   const types = collectTypes(w);
-  const roots = new Set<string>();
   const defs: string[] = [];
   for (const d of w.defs.values()) {
     if (d.kind === "record") {
@@ -566,18 +548,17 @@ export function generateGuest(w: World, implModule: string): { types: string; ex
     if (byPointer) {
       const { offsets } = fieldOffsets(w, f.params.map((p) => p.type));
       sig = "args: usize";
-      f.params.forEach((p, i) => argExprs.push(guestLoad(w, p.type, `args + ${offsets[i]}`, roots)));
+      f.params.forEach((p, i) => argExprs.push(guestLoad(w, p.type, `args + ${offsets[i]}`)));
     } else {
       const names = flatParams.map((ft, i) => `a${i}`);
       sig = flatParams.map((ft, i) => `a${i}: ${ft}`).join(", ");
       const queue = [...names];
-      for (const p of f.params) argExprs.push(liftFlat(w, p.type, queue, stmts, roots));
+      for (const p of f.params) argExprs.push(liftFlat(w, p.type, queue, stmts));
     }
     const call = `impl.${camel(f.name)}(${argExprs.join(", ")})`;
     const body = [...stmts];
     if (!f.result) body.push(`${call};`);
     else {
-      roots.add(key(f.result));
       body.push(`const out = ${call};`, `const area = heap.alloc(${size(w, f.result)});`, `store_${key(f.result)}(area, out);`, "return area;");
     }
     wrappers.push(`${docComment(f.doc)}export function ${f.name}(${sig})${f.result ? ": usize" : ": void"} {\n  ${body.join("\n  ")}\n}`);

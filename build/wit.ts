@@ -31,6 +31,8 @@ export interface World {
 }
 
 const PRIMS = new Set(["bool", "u8", "u16", "u32", "s32", "u64", "string"]);
+/** The canonical ABI's [size, alignment] of each type of fixed layout (a string or list is a pointer and a length). */
+const SCALAR: Record<string, [number, number]> = { bool: [1, 1], u8: [1, 1], u16: [2, 2], u32: [4, 4], s32: [4, 4], u64: [8, 8], string: [8, 4], list: [8, 4] };
 
 /** Tokens of WIT text; `///` doc comments are kept as tokens, `//` comments dropped. */
 function tokenize(text: string): string[] {
@@ -204,19 +206,8 @@ export function align(w: World, t: Type | Def): number {
     if (r.kind === "enum") return discSize(r.cases.length);
     return Math.max(discSize(r.cases.length), ...r.cases.map((c) => (c.type ? align(w, c.type) : 1)));
   }
+  if (r.k in SCALAR) return SCALAR[r.k][1];
   switch (r.k) {
-    case "bool":
-    case "u8":
-      return 1;
-    case "u16":
-      return 2;
-    case "u32":
-    case "s32":
-    case "string":
-    case "list":
-      return 4;
-    case "u64":
-      return 8;
     case "tuple":
       return Math.max(1, ...r.items.map((x) => align(w, x)));
     case "option":
@@ -237,22 +228,8 @@ export function size(w: World, t: Type | Def): number {
     const payload = Math.max(0, ...cases.map(([, p]) => (p ? size(w, p) : 0)));
     return alignTo(alignTo(d, maxAlign) + payload, align(w, r));
   }
-  switch (r.k) {
-    case "bool":
-    case "u8":
-      return 1;
-    case "u16":
-      return 2;
-    case "u32":
-    case "s32":
-      return 4;
-    case "u64":
-    case "string":
-    case "list":
-      return 8;
-    case "tuple":
-      return fieldOffsets(w, r.items).size;
-  }
+  if (r.k in SCALAR) return SCALAR[r.k][0];
+  if (r.k === "tuple") return fieldOffsets(w, r.items).size;
   throw new Error(`size of ${JSON.stringify(r)}`);
 }
 
