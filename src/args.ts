@@ -44,6 +44,9 @@ function usageError(msg: string): NvctError {
 
 const GO_BOOL: Record<string, boolean> = { "1": true, t: true, T: true, TRUE: true, true: true, True: true, "0": false, f: false, F: false, FALSE: false, false: false, False: false };
 
+/** A boolean as Go's strconv.ParseBool reads it; undefined for anything else. */
+export const goBool = (s: string): boolean | undefined => (Object.hasOwn(GO_BOOL, s) ? GO_BOOL[s] : undefined);
+
 /**
  * Parses argv against a definition. `repeatable` options collect every value into a list (others
  * keep the last). With `stopAtOperand`, parsing ends at the first operand (the rest is returned
@@ -82,8 +85,9 @@ export function parse(style: Style, def: ArgsDef, argv: string[], repeatable: st
         if (eq < 0) set(canon, true);
         else {
           const v = body.slice(eq + 1);
-          if (!(v in GO_BOOL)) throw usageError(`invalid boolean value "${v}" for -${name}: parse error`);
-          set(canon, GO_BOOL[v]);
+          const b = goBool(v);
+          if (b === undefined) throw usageError(`invalid boolean value "${v}" for -${name}: parse error`);
+          set(canon, b);
         }
       } else if (eq >= 0) set(canon, body.slice(eq + 1));
       else {

@@ -1,7 +1,7 @@
 // nvidia-container-runtime: the runc shim. On `create` it edits the bundle's config.json for the
 // configured mode; then, whatever the command, it execs the low-level runtime in its place
 // (same pid, stdio and exit status), so any other command costs only the start of this binary.
-import { configPath, loadConfig, type Config } from "../config/config";
+import { configPath, loadConfig, policyOf, type Config } from "../config/config";
 import type { RuntimePaths } from "../engine/runtime";
 import { asNvctError, NvctError } from "../errors";
 import { appendLog, fs } from "../files";
@@ -91,7 +91,6 @@ function toolPath(configured: string, name: string, argv0: string, env: Env, dfl
 async function explainBundle(bundle: string, json: boolean, cfg: Config, paths: RuntimePaths, env: Env, io: Io): Promise<number> {
   const { loadBundleSpec, modifySpec } = await import("../engine/runtime");
   const { explain } = await import("../engine/explain");
-  const { policyOf } = await import("../config/config");
   const { explanationJson, renderRuntimeExplanation, specChanges } = await import("./explain");
   const { spec } = loadBundleSpec(bundle);
   const before = structuredClone(spec);

@@ -93,7 +93,7 @@ function table(file: string, t: Table | undefined, key: string): Table | undefin
 }
 
 /** The keys of config.toml: the reference's (those nvct reads, and those it accepts unread), and nvct's. */
-const KNOWN: Record<string, unknown> = {
+export const KNOWN: Record<string, unknown> = {
   "disable-require": true, "swarm-resource": true, "accept-nvidia-visible-devices-envvar-when-unprivileged": true,
   "accept-nvidia-visible-devices-as-volume-mounts": true, "supported-driver-capabilities": true,
   "nvidia-container-cli": { root: true, path: true, environment: true, debug: true, ldcache: true, "load-kmods": true, "no-cgroups": true, user: true, ldconfig: true, "no-pivot": true },

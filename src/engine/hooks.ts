@@ -16,11 +16,12 @@ export type HookArgs = Omit<HookInput, "params" | "compatFiles" | "compatFolders
  */
 export function runCdiHook(args: HookArgs, stdin: () => string, sys: Libc, log: (msg: string, data?: unknown) => void, cacheDir = ""): void {
   const decisions = new Decisions(cacheDir, log);
-  // The arguments first: a malformed one is named before anything is read.
-  decisions.hook({ ...args, params: "", compatFiles: [], compatFolders: [], gpuMinors: [], unique: "" });
+  // The arguments first, alone: a malformed one is named before anything is read.
+  const blank = (): HookInput => ({ ...args, params: "", compatFiles: [], compatFolders: [], gpuMinors: [], unique: "" });
+  decisions.hook(blank());
   const state = parseState(stdin());
   const rootfs = rootfsOf(state.bundle, readSpec(state.bundle));
-  const input: HookInput = { ...args, params: "", compatFiles: [], compatFolders: [], gpuMinors: [], unique: "" };
+  const input = blank();
   if (args.name === "disable-device-node-modification") {
     input.params = procParams();
   } else if (args.name === "enable-cuda-compat") {

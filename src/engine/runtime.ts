@@ -17,6 +17,8 @@ import { Decisions } from "./memo";
 const MAX_SPEC = 64 << 20;
 
 export const HOOK_NAMES = ["nvidia-container-runtime-hook", "nvidia-container-toolkit"];
+/** A prestart hook of the legacy path (by its program's name, wherever it is installed). */
+const isLegacyHook = (h: { path?: string }) => HOOK_NAMES.includes(h.path?.split("/").pop() ?? "");
 
 export interface RuntimePaths {
   /** The prestart hook legacy mode adds. */
@@ -31,7 +33,7 @@ type Log = (level: "info" | "warning" | "error" | "debug", msg: string) => void;
 export function addLegacyHook(spec: Spec, path: string): boolean {
   const hooks = (spec.hooks ??= {}) as Record<string, { path: string; args?: string[] }[]>;
   const prestart = (hooks.prestart ??= []);
-  if (prestart.some((h) => HOOK_NAMES.includes(h.path?.split("/").pop() ?? ""))) return false;
+  if (prestart.some(isLegacyHook)) return false;
   prestart.push({ path, args: [path.split("/").pop()!, "prestart"] });
   return true;
 }
@@ -39,7 +41,7 @@ export function addLegacyHook(spec: Spec, path: string): boolean {
 /** cdi and jit-cdi modes: the devices are in the spec; the legacy hook must not inject again. */
 function dropLegacyHook(spec: Spec): void {
   const prestart = (spec.hooks as Record<string, { path: string }[]> | undefined)?.prestart;
-  if (prestart) (spec.hooks as Record<string, unknown[]>).prestart = prestart.filter((h) => !HOOK_NAMES.includes(h.path?.split("/").pop() ?? ""));
+  if (prestart) (spec.hooks as Record<string, unknown[]>).prestart = prestart.filter((h) => !isLegacyHook(h));
 }
 
 function voidVisibleDevices(spec: Spec): void {

@@ -151,6 +151,7 @@ describe("runtime configure round-trips each engine's file", () => {
     ["relative runtime path", "", ["--runtime=containerd", "--nvidia-runtime-path=nvidia"], 'the NVIDIA runtime path "nvidia" is not an absolute path'],
     ["relative drop-in", "", ["--runtime=containerd", "--drop-in-config=conf.d/x.toml"], 'the drop-in-config path "conf.d/x.toml" is not an absolute path'],
     ["a bad boolean", "", ["--runtime=docker", "--set-as-default=maybe"], 'invalid boolean value "maybe" for -set-as-default: parse error'],
+    ["a boolean named like an object's property", "", ["--runtime=docker", "--set-as-default=toString"], 'invalid boolean value "toString" for -set-as-default: parse error'],
     ["an unknown flag", "", ["--runtime=docker", "--gpus"], "flag provided but not defined: -gpus"],
   ];
   test.each(bad)("%s: one logrus error line naming it, status 1, the file unchanged", async (_d, text, args, msg) => {

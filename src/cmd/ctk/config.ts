@@ -1,13 +1,15 @@
 // `nvidia-ctk config [--set K=V]... [-i | -o F]` and `config default`.
 import { writeAtomic } from "../../atomic";
-import { configPath, defaults, parseConfig } from "../../config/config";
+import { configPath, defaults, KNOWN, parseConfig } from "../../config/config";
 import { stringify, type Table } from "../../config/toml";
 import { NvctError } from "../../errors";
 import { readRegularText } from "../../files";
+import { goBool } from "../../args";
 import { noOperands, type Command } from "../runner";
 
-const KNOWN_TOP = ["disable-require", "swarm-resource", "accept-nvidia-visible-devices-envvar-when-unprivileged", "accept-nvidia-visible-devices-as-volume-mounts", "supported-driver-capabilities"];
-const SECTIONS = ["nvidia-container-cli", "nvidia-container-runtime", "nvidia-container-runtime-hook", "nvidia-ctk", "features", "nvct"];
+// A key --set may name: one of config.toml's top-level keys, or one in one of its sections.
+const KNOWN_TOP = Object.keys(KNOWN).filter((k) => KNOWN[k] === true);
+const SECTIONS = Object.keys(KNOWN).filter((k) => KNOWN[k] !== true);
 
 /** The default config as TOML, with the reference's sections. */
 export function defaultConfigText(): string {
@@ -38,7 +40,7 @@ function valueFor(keyPath: string, raw: string | undefined, sep: string): unknow
     throw new NvctError("usage", `invalid format: expected key=value; got ${keyPath}`);
   }
   if (isBool || (cur === undefined && (raw === "true" || raw === "false"))) {
-    const v = ({ "1": true, t: true, T: true, TRUE: true, true: true, True: true, "0": false, f: false, F: false, FALSE: false, false: false, False: false } as Record<string, boolean>)[raw];
+    const v = goBool(raw);
     if (v === undefined) throw new NvctError("usage", `invalid value for \`${keyPath}\`: \`${raw}\` is not a boolean`);
     return v;
   }
